@@ -1,0 +1,219 @@
+//! The read model's row: the view as JSON plus the columns lists filter on.
+
+use crate::error::{Result, StoreError};
+use crate::sql::Sql;
+use rexian_core::deadline::{Clock, ClockState};
+use rexian_core::ids::OrderId;
+use rexian_core::order::{Event, WorkOrder};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// Warning and due instants of a clock while it runs (not done, not paused,
+/// order open and not suspended); `None` otherwise, so the light of a list
+/// row is a comparison with now.
+pub(crate) fn running(o: &WorkOrder, c: Clock) -> Option<&ClockState> {
+    if o.suspended || o.status.is_terminal() {
+        return None;
+    }
+    o.clock(c).filter(|s| s.is_running())
+}
+
+fn search_text(o: &WorkOrder) -> String {
+    let f = &o.fields;
+    let mut s = String::with_capacity(f.title.len() + f.content.len() + 64);
+    s.push_str(&f.title);
+    s.push('\n');
+    s.push_str(&f.content);
+    if let Some(a) = &f.address {
+        s.push('\n');
+        s.push_str(a);
+    }
+    if let Some(r) = &o.reply_text {
+        s.push('\n');
+        s.push_str(r);
+    }
+    s.to_lowercase()
+}
+
+const COLS: [&str; 28] = [
+    "version",
+    "status",
+    "suspended",
+    "supervised",
+    "channel",
+    "order_type",
+    "category_id",
+    "urgency",
+    "district_id",
+    "street_id",
+    "main_department_id",
+    "phone",
+    "caller_name",
+    "confidential",
+    "external_ref",
+    "search_text",
+    "updated_at",
+    "closed_at",
+    "sign_warn",
+    "sign_due",
+    "reply_warn",
+    "reply_due",
+    "callback_warn",
+    "callback_due",
+    "next_warn",
+    "next_due",
+    "data",
+    "created_at",
+];
+
+fn push_values(sql: &mut Sql, o: &WorkOrder) -> Result<()> {
+    let f = &o.fields;
+    let clocks: Vec<Option<&ClockState>> = Clock::ALL.iter().map(|c| running(o, *c)).collect();
+    let next_warn = clocks.iter().flatten().map(|c| c.warn_at).min();
+    let next_due = clocks.iter().flatten().map(|c| c.due_at).min();
+    let data = serde_json::to_string(o)?;
+    let vals: Vec<crate::sql::Val> = vec![
+        o.version.into(),
+        o.status.as_str().into(),
+        o.suspended.into(),
+        o.supervised.into(),
+        f.channel.as_str().into(),
+        f.order_type.as_str().into(),
+        f.category_id.map(|c| c.0).into(),
+        f.urgency.as_str().into(),
+        f.district_id.map(|d| d.0).into(),
+        f.street_id.map(|d| d.0).into(),
+        o.main_department.map(|d| d.0).into(),
+        f.caller.phone.as_ref().map(|p| p.as_str()).into(),
+        f.caller.name.as_deref().into(),
+        f.caller.confidential.into(),
+        f.external_ref.as_deref().into(),
+        search_text(o).into(),
+        o.updated_at.into(),
+        o.closed_at.into(),
+        clocks[0].map(|c| c.warn_at).into(),
+        clocks[0].map(|c| c.due_at).into(),
+        clocks[1].map(|c| c.warn_at).into(),
+        clocks[1].map(|c| c.due_at).into(),
+        clocks[2].map(|c| c.warn_at).into(),
+        clocks[2].map(|c| c.due_at).into(),
+        next_warn.into(),
+        next_due.into(),
+        data.into(),
+        o.created_at.into(),
+    ];
+    for (i, v) in vals.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(v);
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert(conn: &mut AnyConnection, o: &WorkOrder) -> Result<OrderId> {
+    let mut sql = Sql::new("INSERT INTO orders (case_number, ");
+    sql.push(&COLS.join(", ")).push(") VALUES (");
+    sql.bind(o.case_number.as_str()).push(", ");
+    push_values(&mut sql, o)?;
+    sql.push(") RETURNING id");
+    let row = sql.query().fetch_one(conn).await?;
+    Ok(OrderId(row.try_get("id")?))
+}
+
+/// Writes the new view if nobody wrote since `expected_version`.
+pub(crate) async fn update(conn: &mut AnyConnection, o: &WorkOrder, expected_version: i64) -> Result<()> {
+    let mut sql = Sql::new("UPDATE orders SET (");
+    sql.push(&COLS[..COLS.len() - 1].join(", ")).push(") = (");
+    let mut vals = Sql::default();
+    push_values(&mut vals, o)?;
+    // Re-number the placeholders without created_at (the last value).
+    let n = COLS.len() - 1;
+    for (i, v) in vals.args.into_iter().take(n).enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(v);
+    }
+    sql.push(") WHERE id = ").bind(o.id.0);
+    sql.push(" AND version = ").bind(expected_version);
+    let r = sql.query().execute(&mut *conn).await?;
+    if r.rows_affected() == 0 {
+        let current = Sql::new("SELECT version FROM orders WHERE id = $1")
+            .arg(o.id.0)
+            .query()
+            .fetch_optional(&mut *conn)
+            .await?;
+        return match current {
+            Some(r) => Err(StoreError::Conflict {
+                current: r.try_get("version")?,
+            }),
+            None => Err(StoreError::NotFound(format!("order {}", o.id))),
+        };
+    }
+    Ok(())
+}
+
+pub(crate) fn view_from_row(r: &AnyRow) -> Result<WorkOrder> {
+    let data: String = r.try_get("data")?;
+    let mut o: WorkOrder = serde_json::from_str(&data)?;
+    o.id = OrderId(r.try_get("id")?);
+    o.version = r.try_get("version")?;
+    Ok(o)
+}
+
+pub(crate) async fn load(conn: &mut AnyConnection, id: OrderId) -> Result<WorkOrder> {
+    let r = Sql::new("SELECT id, version, data FROM orders WHERE id = $1")
+        .arg(id.0)
+        .query()
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("order {id}")))?;
+    view_from_row(&r)
+}
+
+pub(crate) async fn append_events(conn: &mut AnyConnection, id: OrderId, events: &[Event]) -> Result<()> {
+    for e in events {
+        Sql::new("INSERT INTO order_events (order_id, seq, kind, actor_id, actor_name, at, reason, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .arg(id.0)
+            .arg(e.seq)
+            .arg(e.kind.name())
+            .arg(e.actor.user_id.map(|u| u.0))
+            .arg(e.actor.name.as_str())
+            .arg(e.at)
+            .arg(e.reason.as_deref())
+            .arg(serde_json::to_string(e)?)
+            .query()
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Keeps `order_departments` (who may see the order) in step with the view.
+pub(crate) async fn sync_departments(conn: &mut AnyConnection, before: Option<&WorkOrder>, after: &WorkOrder) -> Result<()> {
+    let same = before.is_some_and(|b| b.main_department == after.main_department && b.co_departments == after.co_departments);
+    if same {
+        return Ok(());
+    }
+    Sql::new("DELETE FROM order_departments WHERE order_id = $1")
+        .arg(after.id.0)
+        .query()
+        .execute(&mut *conn)
+        .await?;
+    for (i, d) in after.departments().iter().enumerate() {
+        Sql::new("INSERT INTO order_departments (order_id, department_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .arg(after.id.0)
+            .arg(d.0)
+            .arg(if i == 0 { "main" } else { "co" })
+            .query()
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(crate) fn event_from_row(r: &AnyRow) -> Result<Event> {
+    let payload: String = r.try_get("payload")?;
+    Ok(serde_json::from_str(&payload)?)
+}
