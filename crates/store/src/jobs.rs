@@ -58,11 +58,15 @@ pub(crate) async fn reconcile(conn: &mut AnyConnection, before: &WorkOrder, afte
     if want == desired(before) {
         return Ok(());
     }
-    Sql::new("DELETE FROM jobs WHERE order_id = $1 AND fired_at IS NULL")
-        .arg(after.id.0)
-        .query()
-        .execute(&mut *conn)
-        .await?;
+    // Drop the unfired jobs that are no longer wanted; keep the others as
+    // they are so a pass already holding their ids still finds them.
+    let mut del = Sql::new("DELETE FROM jobs WHERE order_id = ");
+    del.bind(after.id.0).push(" AND fired_at IS NULL");
+    for (kind, due) in &want {
+        del.push(" AND NOT (kind = ").bind(kind.as_str());
+        del.push(" AND due_at = ").bind(*due).push(")");
+    }
+    del.query().execute(&mut *conn).await?;
     for (kind, due) in want {
         Sql::new("INSERT INTO jobs (order_id, kind, due_at) VALUES ($1, $2, $3) ON CONFLICT (order_id, kind, due_at) DO NOTHING")
             .arg(after.id.0)
@@ -166,8 +170,8 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         let (after, events) = fold_new(&before, kinds, &actor, None, now);
-        columns::append_events(&mut tx, id, &events).await?;
         columns::update(&mut tx, &after, before.version).await?;
+        columns::append_events(&mut tx, id, &events).await?;
         reconcile(&mut tx, &before, &after).await?;
         tx.commit().await?;
         Ok(true)

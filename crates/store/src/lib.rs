@@ -13,6 +13,7 @@ mod migrate;
 mod orders;
 mod snapshot;
 pub mod sql;
+pub mod testing;
 mod users;
 
 pub use admin::{CategoryInput, DepartmentInput};

@@ -56,8 +56,8 @@ impl Store {
         };
         let kinds = order::decide(&before, cmd, reason.as_deref(), actor, &ctx)?;
         let (after, events) = fold_new(&before, kinds, actor, reason.as_deref(), now);
-        columns::append_events(&mut tx, id, &events).await?;
         columns::update(&mut tx, &after, before.version).await?;
+        columns::append_events(&mut tx, id, &events).await?;
         columns::sync_departments(&mut tx, Some(&before), &after).await?;
         jobs::reconcile(&mut tx, &before, &after).await?;
 
@@ -76,8 +76,8 @@ impl Store {
             });
             if let Some(kind) = kind {
                 let (t_after, t_events) = fold_new(&target, vec![kind], actor, reason.as_deref(), now);
-                columns::append_events(&mut tx, target.id, &t_events).await?;
                 columns::update(&mut tx, &t_after, target.version).await?;
+                columns::append_events(&mut tx, target.id, &t_events).await?;
             }
         }
         tx.commit().await?;
@@ -96,8 +96,8 @@ impl Store {
     ) -> Result<WorkOrder> {
         let before = columns::load(conn, id).await?;
         let (after, events) = fold_new(&before, vec![kind], actor, None, now);
-        columns::append_events(conn, id, &events).await?;
         columns::update(conn, &after, before.version).await?;
+        columns::append_events(conn, id, &events).await?;
         Ok(after)
     }
 }
