@@ -4,6 +4,7 @@ use crate::ids::CategoryId;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Category {
     pub id: CategoryId,

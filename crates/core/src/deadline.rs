@@ -8,6 +8,7 @@ use crate::order::Urgency;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Clock {
@@ -33,6 +34,7 @@ impl Clock {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Light {
@@ -60,6 +62,7 @@ impl Light {
 }
 
 /// One running (or finished, or paused) deadline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockState {
     pub started_at: DateTime<Utc>,
@@ -206,6 +209,7 @@ impl From<WorkSpan> for String {
 
 /// Deadlines for one category (and its subcategories) and urgency; `None`
 /// matches any.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadlineRule {
     pub category_id: Option<CategoryId>,

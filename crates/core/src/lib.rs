@@ -10,6 +10,8 @@ pub mod ids;
 pub mod order;
 pub mod org;
 pub mod routing;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod values;
 
 pub use calendar::BusinessCalendar;

@@ -5,6 +5,7 @@ use crate::ids::{DepartmentId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DepartmentKind {
@@ -35,6 +36,7 @@ impl DepartmentKind {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -105,6 +107,7 @@ impl Role {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Department {
     pub id: DepartmentId,
@@ -118,6 +121,7 @@ pub struct Department {
 
 /// Who performs a command: a signed-in user or the system itself (scheduler,
 /// Open311 intake, IVR).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub user_id: Option<UserId>,

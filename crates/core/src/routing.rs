@@ -4,6 +4,7 @@
 use crate::ids::{CategoryId, DepartmentId};
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutingRule {
     pub id: i64,

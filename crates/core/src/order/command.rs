@@ -6,6 +6,7 @@ use crate::deadline::{Clock, WorkSpan};
 use crate::ids::{DepartmentId, OrderId};
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {

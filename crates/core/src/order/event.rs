@@ -9,6 +9,7 @@ use crate::values::CaseNumber;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// 1 for the registration, then one more per event of this order.
@@ -21,6 +22,7 @@ pub struct Event {
 }
 
 /// Clock states after suspension or resumption (all three, as they now stand).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClockSet {
     pub sign: Option<ClockState>,
@@ -28,6 +30,7 @@ pub struct ClockSet {
     pub callback: Option<ClockState>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {

@@ -6,6 +6,7 @@ use crate::values::{bounded_text, PhoneNumber, ValueError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Caller {
     pub phone: Option<PhoneNumber>,
@@ -20,6 +21,7 @@ pub struct Caller {
     pub confidential: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GeoPoint {
     pub lat: f64,
@@ -39,6 +41,7 @@ impl GeoPoint {
 }
 
 /// Everything registered about a request; the order's content fields.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderFields {
     pub channel: Channel,
@@ -111,6 +114,7 @@ fn opt_text(
 
 /// A later supplement (补填): only the given fields change; `append` is added
 /// to the content with a separator rather than replacing it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FieldPatch {
     pub append: Option<String>,

@@ -1,0 +1,44 @@
+//! Background loops: the deadline scheduler and the configuration refresher.
+
+use chrono::Utc;
+use rexian_store::Store;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Fires due deadline jobs every `every` until told to stop. Jobs live in the
+/// database, so a restart picks up where the last run left off.
+pub async fn run(store: Store, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        loop {
+            match store.run_due_jobs(Utc::now(), 200).await {
+                Ok(run) if run.fired + run.skipped == 200 => continue,
+                Ok(run) => {
+                    if run.fired > 0 {
+                        tracing::info!(fired = run.fired, skipped = run.skipped, retried = run.retried, "deadline jobs");
+                    }
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduler pass failed; retrying next tick");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+pub async fn refresh_config(store: Store, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = store.reload().await {
+            tracing::warn!(error = %e, "configuration refresh failed");
+        }
+    }
+}
