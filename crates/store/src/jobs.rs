@@ -79,6 +79,20 @@ pub(crate) async fn reconcile(conn: &mut AnyConnection, before: &WorkOrder, afte
     Ok(())
 }
 
+/// Jobs for an order that had none (imports).
+pub(crate) async fn schedule_new(conn: &mut AnyConnection, o: &WorkOrder) -> Result<()> {
+    for (kind, due) in desired(o) {
+        Sql::new("INSERT INTO jobs (order_id, kind, due_at) VALUES ($1, $2, $3) ON CONFLICT (order_id, kind, due_at) DO NOTHING")
+            .arg(o.id.0)
+            .arg(kind)
+            .arg(due)
+            .query()
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 fn parse_kind(kind: &str) -> Option<Command> {
     let (clock, what) = kind.split_once('_')?;
     let clock = Clock::parse(clock)?;

@@ -4,6 +4,7 @@
 
 pub(crate) mod columns;
 mod create;
+mod import;
 pub(crate) mod execute;
 mod query;
 
