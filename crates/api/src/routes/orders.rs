@@ -269,11 +269,19 @@ pub async fn act(
         Some(Value::String(s)) => Some(s),
         Some(_) => return Err(ApiError::bad_request("reason must be a string")),
     };
+    let keys: Vec<String> = obj.keys().cloned().collect();
     let cmd: Command = serde_json::from_value(body).map_err(|e| {
         let mut err = ApiError::bad_request(format!("invalid action: {e}"));
         err.code = "invalid_action";
         err
     })?;
+    // Serde ignores extra keys next to a unit action; refuse them all alike.
+    let known = serde_json::to_value(&cmd).unwrap_or(Value::Null);
+    if let Some(k) = keys.iter().find(|k| known.get(k.as_str()).is_none()) {
+        let mut err = ApiError::bad_request(format!("invalid action: unknown field `{k}`"));
+        err.code = "invalid_action";
+        return Err(err);
+    }
     if matches!(cmd, Command::DeadlineWarning { .. } | Command::DeadlineOverdue { .. }) {
         return Err(ApiError::forbidden("deadline events are raised by the scheduler"));
     }
