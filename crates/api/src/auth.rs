@@ -112,7 +112,10 @@ fn bearer_token(parts: &Parts) -> Option<String> {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let (token, from_cookie) = match bearer_token(parts) {
             Some(t) => (t, false),
             None => match cookie_token(parts) {

@@ -42,20 +42,36 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
     }
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first (session cookie or bearer token)")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in first (session cookie or bearer token)",
+        )
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden_role", message)
     }
     pub fn out_of_scope() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "out_of_scope", "this order is outside your department's scope")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "out_of_scope",
+            "this order is outside your department's scope",
+        )
     }
     pub fn not_found(what: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{} not found", what.into()))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{} not found", what.into()),
+        )
     }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
     }
 }
 
@@ -83,10 +99,20 @@ impl From<StoreError> for ApiError {
                 current_version: Some(current),
             },
             StoreError::Order(o) => o.into(),
-            StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m),
-            StoreError::Duplicate(_) => ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()),
-            StoreError::Locked(_) => ApiError::new(StatusCode::from_u16(423).unwrap_or(StatusCode::FORBIDDEN), "account_locked", e.to_string()),
-            StoreError::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string()),
+            StoreError::Invalid(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m)
+            }
+            StoreError::Duplicate(_) => {
+                ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string())
+            }
+            StoreError::Locked(_) => ApiError::new(
+                StatusCode::from_u16(423).unwrap_or(StatusCode::FORBIDDEN),
+                "account_locked",
+                e.to_string(),
+            ),
+            StoreError::BadCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
+            }
             StoreError::Db(_) | StoreError::Corrupt(_) | StoreError::Io(_) => ApiError::internal(e),
         }
     }
@@ -94,7 +120,11 @@ impl From<StoreError> for ApiError {
 
 impl From<rexian_core::values::ValueError> for ApiError {
     fn from(e: rexian_core::values::ValueError) -> Self {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e.to_string())
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            e.to_string(),
+        )
     }
 }
 

@@ -71,7 +71,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", routes::router())
         .nest("/open311/v2", open311::router())
         .merge(routes::system::router())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -85,7 +88,11 @@ pub async fn launch_with_listener(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut background = vec![];
     if let Some(every) = state.settings.scheduler_interval {
-        background.push(tokio::spawn(scheduler::run(state.store.clone(), every, stop_rx.clone())));
+        background.push(tokio::spawn(scheduler::run(
+            state.store.clone(),
+            every,
+            stop_rx.clone(),
+        )));
     }
     background.push(tokio::spawn(scheduler::refresh_config(
         state.store.clone(),

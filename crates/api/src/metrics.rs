@@ -10,7 +10,9 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Instant;
 
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
 
 #[derive(Default)]
 struct Series {
@@ -41,13 +43,19 @@ impl Metrics {
     }
 
     pub fn render_requests(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP rexian_http_requests_total HTTP requests by route and status.");
+        let _ = writeln!(
+            out,
+            "# HELP rexian_http_requests_total HTTP requests by route and status."
+        );
         let _ = writeln!(out, "# TYPE rexian_http_requests_total counter");
         let Ok(m) = self.requests.lock() else { return };
         for ((method, route, status), s) in m.iter() {
             let _ = writeln!(out, "rexian_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}", s.count);
         }
-        let _ = writeln!(out, "# HELP rexian_http_request_duration_seconds Request latency.");
+        let _ = writeln!(
+            out,
+            "# HELP rexian_http_request_duration_seconds Request latency."
+        );
         let _ = writeln!(out, "# TYPE rexian_http_request_duration_seconds histogram");
         let mut merged: BTreeMap<(String, String), Series> = BTreeMap::new();
         for ((method, route, _), s) in m.iter() {
@@ -61,11 +69,27 @@ impl Metrics {
         for ((method, route), s) in merged {
             let labels = format!("method=\"{method}\",route=\"{route}\"");
             for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "rexian_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}", s.buckets[i]);
+                let _ = writeln!(
+                    out,
+                    "rexian_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    s.buckets[i]
+                );
             }
-            let _ = writeln!(out, "rexian_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "rexian_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "rexian_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "rexian_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "rexian_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "rexian_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
     }
 }
@@ -79,8 +103,11 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let resp = next.run(req).await;
-    state
-        .metrics
-        .observe(&method, &route, resp.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     resp
 }

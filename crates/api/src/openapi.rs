@@ -33,5 +33,8 @@ use utoipa::OpenApi;
 pub struct ApiDoc;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
+    Router::new().route(
+        "/openapi.json",
+        get(|| async { axum::Json(ApiDoc::openapi()) }),
+    )
 }

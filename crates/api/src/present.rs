@@ -45,7 +45,11 @@ fn mask_caller(caller: &mut Map<String, Value>, confidential: bool, centre: bool
 /// For lists: confidential reporters are hidden from everyone (open the
 /// order to see them, which is audited).
 pub fn order_summary(state: &AppState, o: &WorkOrder, viewer: &Auth) -> Value {
-    render(state, o, viewer.is_centre() && !o.fields.caller.confidential)
+    render(
+        state,
+        o,
+        viewer.is_centre() && !o.fields.caller.confidential,
+    )
 }
 
 /// One order in full; a centre read of a confidential reporter is audited.
@@ -53,7 +57,12 @@ pub async fn order_detail(state: &AppState, o: &WorkOrder, viewer: &Auth) -> Api
     if o.fields.caller.confidential && viewer.is_centre() {
         state
             .store
-            .audit(&viewer.actor(), "confidential_read", &format!("order:{}", o.case_number), None)
+            .audit(
+                &viewer.actor(),
+                "confidential_read",
+                &format!("order:{}", o.case_number),
+                None,
+            )
             .await?;
     }
     Ok(render(state, o, viewer.is_centre()))
@@ -72,14 +81,21 @@ fn render(state: &AppState, o: &WorkOrder, show_reporter: bool) -> Value {
             .map(|c| {
                 (
                     c.as_str().to_string(),
-                    o.clock_light(*c, now).map(|l| json!(l)).unwrap_or(Value::Null),
+                    o.clock_light(*c, now)
+                        .map(|l| json!(l))
+                        .unwrap_or(Value::Null),
                 )
             })
             .collect();
         obj.insert("lights".into(), Value::Object(lights));
-        obj.insert("light".into(), o.light(now).map(|l| json!(l)).unwrap_or(Value::Null));
+        obj.insert(
+            "light".into(),
+            o.light(now).map(|l| json!(l)).unwrap_or(Value::Null),
+        );
         obj.insert("status_label".into(), json!(o.status.label_zh()));
-        let name = |d: Option<rexian_core::ids::DepartmentId>| d.map(|d| json!(snap.org.name(d))).unwrap_or(Value::Null);
+        let name = |d: Option<rexian_core::ids::DepartmentId>| {
+            d.map(|d| json!(snap.org.name(d))).unwrap_or(Value::Null)
+        };
         obj.insert("main_department_name".into(), name(o.main_department));
         obj.insert("district_name".into(), name(o.fields.district_id));
         obj.insert(
@@ -94,13 +110,23 @@ fn render(state: &AppState, o: &WorkOrder, show_reporter: bool) -> Value {
 }
 
 /// History with the same masking applied to registration and supplement payloads.
-pub async fn history(state: &AppState, o: &WorkOrder, events: &[Event], viewer: &Auth) -> ApiResult<Value> {
+pub async fn history(
+    state: &AppState,
+    o: &WorkOrder,
+    events: &[Event],
+    viewer: &Auth,
+) -> ApiResult<Value> {
     let centre = viewer.is_centre();
     let confidential = o.fields.caller.confidential;
     if confidential && centre {
         state
             .store
-            .audit(&viewer.actor(), "confidential_read", &format!("order:{}:history", o.case_number), None)
+            .audit(
+                &viewer.actor(),
+                "confidential_read",
+                &format!("order:{}:history", o.case_number),
+                None,
+            )
             .await?;
     }
     let mut out = vec![];
@@ -147,15 +173,22 @@ mod tests {
     #[test]
     fn masks() {
         assert_eq!(mask_name("张先生"), "张**");
-        let mut c = serde_json::from_value::<Map<String, Value>>(json!({"phone":"13812341234","name":"张三","email":"a@b.c"})).unwrap();
+        let mut c = serde_json::from_value::<Map<String, Value>>(
+            json!({"phone":"13812341234","name":"张三","email":"a@b.c"}),
+        )
+        .unwrap();
         mask_caller(&mut c, false, false);
         assert_eq!(c["phone"], "138****1234");
         assert_eq!(c["name"], "张*");
         assert_eq!(c["email"], Value::Null);
-        let mut c = serde_json::from_value::<Map<String, Value>>(json!({"phone":"13812341234","name":"张三"})).unwrap();
+        let mut c = serde_json::from_value::<Map<String, Value>>(
+            json!({"phone":"13812341234","name":"张三"}),
+        )
+        .unwrap();
         mask_caller(&mut c, true, false);
         assert_eq!(c["phone"], Value::Null);
-        let mut c = serde_json::from_value::<Map<String, Value>>(json!({"phone":"13812341234"})).unwrap();
+        let mut c =
+            serde_json::from_value::<Map<String, Value>>(json!({"phone":"13812341234"})).unwrap();
         mask_caller(&mut c, true, true);
         assert_eq!(c["phone"], "13812341234");
     }

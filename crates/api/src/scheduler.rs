@@ -18,7 +18,12 @@ pub async fn run(store: Store, every: Duration, mut stop: watch::Receiver<bool>)
                 Ok(run) if run.fired + run.skipped == 200 => continue,
                 Ok(run) => {
                     if run.fired > 0 {
-                        tracing::info!(fired = run.fired, skipped = run.skipped, retried = run.retried, "deadline jobs");
+                        tracing::info!(
+                            fired = run.fired,
+                            skipped = run.skipped,
+                            retried = run.retried,
+                            "deadline jobs"
+                        );
                     }
                     break;
                 }

@@ -18,7 +18,23 @@ macro_rules! string_schema {
     };
 }
 
-string_schema!(crate::values::PhoneNumber, "Telephone number, digits with an optional leading +", "13812341234");
-string_schema!(crate::values::CaseNumber, "Case number: registration date YYYYMMDD and the daily sequence", "2026112100042");
-string_schema!(crate::deadline::WorkSpan, "Working time: a number and m (minutes), h (hours) or d (working days)", "3d");
-string_schema!(crate::citizen::CitizenTag, "Citizen tag: elderly, vip, important, disabled, blacklist or free text", "vip");
+string_schema!(
+    crate::values::PhoneNumber,
+    "Telephone number, digits with an optional leading +",
+    "13812341234"
+);
+string_schema!(
+    crate::values::CaseNumber,
+    "Case number: registration date YYYYMMDD and the daily sequence",
+    "2026112100042"
+);
+string_schema!(
+    crate::deadline::WorkSpan,
+    "Working time: a number and m (minutes), h (hours) or d (working days)",
+    "3d"
+);
+string_schema!(
+    crate::citizen::CitizenTag,
+    "Citizen tag: elderly, vip, important, disabled, blacklist or free text",
+    "vip"
+);

@@ -7,7 +7,10 @@ use chrono::{Duration as CDuration, Utc};
 use clap::Subcommand;
 use rexian_api::{ApiSettings, AppState};
 use rexian_core::ids::{CategoryId, DepartmentId, OrderId, UserId};
-use rexian_core::order::{self, Caller, Channel, Command, Ctx, Event, OrderFields, OrderType, Satisfaction, Urgency, WorkOrder};
+use rexian_core::order::{
+    self, Caller, Channel, Command, Ctx, Event, OrderFields, OrderType, Satisfaction, Urgency,
+    WorkOrder,
+};
 use rexian_core::org::{Actor, DepartmentKind, Role};
 use rexian_core::values::{CaseNumber, PhoneNumber};
 use rexian_store::{Store, StoreOptions, UserInput};
@@ -49,8 +52,18 @@ pub enum BenchCmd {
 
 pub async fn run(cmd: BenchCmd, cfg: &Config) -> Result<()> {
     match cmd {
-        BenchCmd::Orders { url, clients, lifecycles, password } => orders(url, clients, lifecycles, &password, cfg).await,
-        BenchCmd::List { orders, dir, clients, rounds } => list(orders, dir, clients, rounds, cfg).await,
+        BenchCmd::Orders {
+            url,
+            clients,
+            lifecycles,
+            password,
+        } => orders(url, clients, lifecycles, &password, cfg).await,
+        BenchCmd::List {
+            orders,
+            dir,
+            clients,
+            rounds,
+        } => list(orders, dir, clients, rounds, cfg).await,
     }
 }
 
@@ -59,7 +72,10 @@ const BENCH_PASSWORD: &str = "bench-password";
 /// A server on a free port over `dir`, seeded with the demo city and one
 /// bench account per role the lifecycle needs.
 async fn self_hosted(dir: PathBuf, cfg: &Config) -> Result<(String, Store)> {
-    let opts = StoreOptions { time_zone: cfg.time_zone.clone(), ..StoreOptions::sqlite_in(&dir) };
+    let opts = StoreOptions {
+        time_zone: cfg.time_zone.clone(),
+        ..StoreOptions::sqlite_in(&dir)
+    };
     let store = Store::open(&opts).await?;
     crate::demo::seed(&store).await?;
     let snap = store.snapshot();
@@ -78,13 +94,23 @@ async fn self_hosted(dir: PathBuf, cfg: &Config) -> Result<(String, Store)> {
         ("bench.handler", Role::DepartmentHandler, district),
     ] {
         let _ = store
-            .create_user(&UserInput { username: u.into(), display_name: u.into(), password: BENCH_PASSWORD.into(), role, department_id: dept })
+            .create_user(&UserInput {
+                username: u.into(),
+                display_name: u.into(),
+                password: BENCH_PASSWORD.into(),
+                role,
+                department_id: dept,
+            })
             .await;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let state = AppState::new(store.clone(), ApiSettings::default());
-    tokio::spawn(rexian_api::launch_with_listener(listener, state, std::future::pending()));
+    tokio::spawn(rexian_api::launch_with_listener(
+        listener,
+        state,
+        std::future::pending(),
+    ));
     Ok((base, store))
 }
 
@@ -108,9 +134,19 @@ impl Api {
         Ok(r["token"].as_str().context("token")?.to_string())
     }
 
-    async fn call(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>, lat: &mut Vec<f64>) -> Result<Value> {
+    async fn call(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        lat: &mut Vec<f64>,
+    ) -> Result<Value> {
         let t = Instant::now();
-        let mut rb = self.http.request(method, format!("{}{}", self.base, path)).bearer_auth(token);
+        let mut rb = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(token);
         if let Some(b) = body {
             rb = rb.json(&b);
         }
@@ -133,26 +169,61 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn orders(url: Option<String>, clients: usize, lifecycles: usize, password: &str, cfg: &Config) -> Result<()> {
+async fn orders(
+    url: Option<String>,
+    clients: usize,
+    lifecycles: usize,
+    password: &str,
+    cfg: &Config,
+) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("rexian-bench-orders-{}", std::process::id()));
     let (base, users, pw) = match url {
-        Some(u) => (u, ["agent", "dispatcher", "d1.handler", "callback"], password.to_string()),
+        Some(u) => (
+            u,
+            ["agent", "dispatcher", "d1.handler", "callback"],
+            password.to_string(),
+        ),
         None => {
             let _ = std::fs::remove_dir_all(&dir);
             let (b, _store) = self_hosted(dir.clone(), cfg).await?;
-            (b, ["bench.agent", "bench.dispatcher", "bench.handler", "bench.callback"], BENCH_PASSWORD.to_string())
+            (
+                b,
+                [
+                    "bench.agent",
+                    "bench.dispatcher",
+                    "bench.handler",
+                    "bench.callback",
+                ],
+                BENCH_PASSWORD.to_string(),
+            )
         }
     };
-    let api = Arc::new(Api { http: reqwest::Client::builder().pool_max_idle_per_host(clients * 2).build()?, base });
+    let api = Arc::new(Api {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(clients * 2)
+            .build()?,
+        base,
+    });
     let mut tokens = vec![];
     for u in users {
         tokens.push(api.login(u, &pw).await?);
     }
-    let me = api.call(&tokens[2], reqwest::Method::GET, "/api/auth/me", None, &mut vec![]).await?;
+    let me = api
+        .call(
+            &tokens[2],
+            reqwest::Method::GET,
+            "/api/auth/me",
+            None,
+            &mut vec![],
+        )
+        .await?;
     let dept = me["department_id"].as_i64().context("handler department")?;
     let tokens = Arc::new(tokens);
     let next = Arc::new(AtomicUsize::new(0));
-    println!("bench orders: {lifecycles} lifecycles, {clients} clients, server {}", api.base);
+    println!(
+        "bench orders: {lifecycles} lifecycles, {clients} clients, server {}",
+        api.base
+    );
     let started = Instant::now();
     let mut tasks = vec![];
     for c in 0..clients {
@@ -174,19 +245,36 @@ async fn orders(url: Option<String>, clients: usize, lifecycles: usize, password
     println!("  elapsed        {secs:.2} s");
     println!("  lifecycles/s   {:.0}", lifecycles as f64 / secs);
     println!("  requests/s     {:.0}", all.len() as f64 / secs);
-    println!("  latency ms     p50 {:.2}  p99 {:.2}  max {:.2}", pct(&all, 0.5), pct(&all, 0.99), pct(&all, 1.0));
+    println!(
+        "  latency ms     p50 {:.2}  p99 {:.2}  max {:.2}",
+        pct(&all, 0.5),
+        pct(&all, 0.99),
+        pct(&all, 1.0)
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
-async fn lifecycle(api: &Api, t: &[String], dept: i64, client: usize, lat: &mut Vec<f64>) -> Result<()> {
+async fn lifecycle(
+    api: &Api,
+    t: &[String],
+    dept: i64,
+    client: usize,
+    lat: &mut Vec<f64>,
+) -> Result<()> {
     use reqwest::Method as M;
     let o = api
-        .call(&t[0], M::POST, "/api/orders", Some(json!({
-            "channel": "phone", "order_type": "complaint", "urgency": "normal",
-            "title": "压测工单", "content": format!("客户端 {client} 的压测工单：小区路灯不亮"),
-            "caller": {"phone": format!("139{:08}", client)},
-        })), lat)
+        .call(
+            &t[0],
+            M::POST,
+            "/api/orders",
+            Some(json!({
+                "channel": "phone", "order_type": "complaint", "urgency": "normal",
+                "title": "压测工单", "content": format!("客户端 {client} 的压测工单：小区路灯不亮"),
+                "caller": {"phone": format!("139{:08}", client)},
+            })),
+            lat,
+        )
         .await?;
     let id = o["id"].as_i64().context("order id")?;
     let path = format!("/api/orders/{id}/actions");
@@ -195,7 +283,10 @@ async fn lifecycle(api: &Api, t: &[String], dept: i64, client: usize, lat: &mut 
         (2, json!({"action": "sign"})),
         (2, json!({"action": "reply", "text": "已修复"})),
         (1, json!({"action": "accept_reply"})),
-        (3, json!({"action": "record_callback", "satisfaction": "satisfied"})),
+        (
+            3,
+            json!({"action": "record_callback", "satisfaction": "satisfied"}),
+        ),
         (1, json!({"action": "close"})),
     ];
     let mut version = o["version"].as_i64().context("version")?;
@@ -212,19 +303,45 @@ async fn lifecycle(api: &Api, t: &[String], dept: i64, client: usize, lat: &mut 
 fn synth_histories(store: &Store, start: usize, n: usize) -> Result<Vec<Vec<Event>>> {
     let snap = store.snapshot();
     let centre = snap.org.centre().context("centre")?.id;
-    let depts: Vec<DepartmentId> = snap.org.all().filter(|d| d.kind != DepartmentKind::Centre).map(|d| d.id).collect();
-    let districts: Vec<DepartmentId> = snap.org.all().filter(|d| d.kind == DepartmentKind::District).map(|d| d.id).collect();
+    let depts: Vec<DepartmentId> = snap
+        .org
+        .all()
+        .filter(|d| d.kind != DepartmentKind::Centre)
+        .map(|d| d.id)
+        .collect();
+    let districts: Vec<DepartmentId> = snap
+        .org
+        .all()
+        .filter(|d| d.kind == DepartmentKind::District)
+        .map(|d| d.id)
+        .collect();
     let cats: Vec<CategoryId> = snap.categories.all().map(|c| c.id).collect();
-    anyhow::ensure!(!depts.is_empty() && !districts.is_empty() && !cats.is_empty(), "seed the demo city first");
+    anyhow::ensure!(
+        !depts.is_empty() && !districts.is_empty() && !cats.is_empty(),
+        "seed the demo city first"
+    );
     let agent = Actor::user(UserId(1), "压测坐席", Role::Agent, centre);
     let dispatcher = Actor::user(UserId(2), "压测派单", Role::Dispatcher, centre);
     let callback = Actor::user(UserId(3), "压测回访", Role::CallbackAgent, centre);
-    let words = ["噪音扰民", "路灯不亮", "停水", "垃圾清运", "占道经营", "违章建筑", "物业服务", "供暖不热", "燃气异味", "公交线路"];
+    let words = [
+        "噪音扰民",
+        "路灯不亮",
+        "停水",
+        "垃圾清运",
+        "占道经营",
+        "违章建筑",
+        "物业服务",
+        "供暖不热",
+        "燃气异味",
+        "公交线路",
+    ];
     let now = Utc::now();
     let mut out = Vec::with_capacity(n);
     for k in start..start + n {
         let h = (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let pick = |m: usize, salt: u64| ((h >> (salt % 40)) as usize ^ (h as usize).rotate_left(salt as u32)) % m;
+        let pick = |m: usize, salt: u64| {
+            ((h >> (salt % 40)) as usize ^ (h as usize).rotate_left(salt as u32)) % m
+        };
         let at = now - CDuration::minutes((k % 525_600) as i64);
         let day_seq = (k / 525_600) as i64 + 1 + (k as i64 % 100_000) * 10;
         let case = CaseNumber::new(at.with_timezone(&snap.calendar.tz()).date_naive(), day_seq)?;
@@ -234,10 +351,18 @@ fn synth_histories(store: &Store, start: usize, n: usize) -> Result<Vec<Vec<Even
             channel: Channel::ALL[pick(Channel::ALL.len(), 11)],
             order_type: OrderType::ALL[pick(OrderType::ALL.len(), 13)],
             category_id: Some(cats[pick(cats.len(), 17)]),
-            urgency: if pick(10, 19) == 0 { Urgency::Urgent } else { Urgency::Normal },
+            urgency: if pick(10, 19) == 0 {
+                Urgency::Urgent
+            } else {
+                Urgency::Normal
+            },
             title: format!("{word}（第{k}号）"),
             content: format!("市民反映{word}问题，已持续多日，请相关部门尽快处理。编号{k}"),
-            caller: Caller { phone: Some(PhoneNumber::parse(&format!("13{:09}", k % 1_000_000_000))?), name: Some("市民".into()), ..Caller::default() },
+            caller: Caller {
+                phone: Some(PhoneNumber::parse(&format!("13{:09}", k % 1_000_000_000))?),
+                name: Some("市民".into()),
+                ..Caller::default()
+            },
             address: Some(format!("示范路{}号", k % 997)),
             district_id: Some(district),
             street_id: None,
@@ -247,26 +372,67 @@ fn synth_histories(store: &Store, start: usize, n: usize) -> Result<Vec<Vec<Even
             call_id: None,
             external_ref: None,
         };
-        let first = Event { seq: 1, at, actor: agent.clone(), reason: None, kind: order::register(&agent, case, fields, None)? };
+        let first = Event {
+            seq: 1,
+            at,
+            actor: agent.clone(),
+            reason: None,
+            kind: order::register(&agent, case, fields, None)?,
+        };
         let mut view = WorkOrder::from_registration(OrderId(0), &first).context("fold")?;
         let mut events = vec![first];
         let stage = pick(100, 23);
         let main = depts[pick(depts.len(), 29)];
         let handler = Actor::user(UserId(4), "压测承办", Role::DepartmentHandler, main);
         let plan: Vec<(&Actor, Command)> = vec![
-            (&dispatcher, Command::Dispatch { main_department_id: main, co_department_ids: vec![], instructions: None }),
+            (
+                &dispatcher,
+                Command::Dispatch {
+                    main_department_id: main,
+                    co_department_ids: vec![],
+                    instructions: None,
+                },
+            ),
             (&handler, Command::Sign),
-            (&handler, Command::Reply { text: "已处理完毕".into() }),
+            (
+                &handler,
+                Command::Reply {
+                    text: "已处理完毕".into(),
+                },
+            ),
             (&dispatcher, Command::AcceptReply),
-            (&callback, Command::RecordCallback { satisfaction: Satisfaction::Satisfied, note: None, reopen: false }),
+            (
+                &callback,
+                Command::RecordCallback {
+                    satisfaction: Satisfaction::Satisfied,
+                    note: None,
+                    reopen: false,
+                },
+            ),
             (&dispatcher, Command::Close),
         ];
         // 80 % closed, the rest spread over the earlier stages.
-        let steps = if stage < 80 { plan.len() } else { (stage - 80) % plan.len() };
+        let steps = if stage < 80 {
+            plan.len()
+        } else {
+            (stage - 80) % plan.len()
+        };
         for (actor, cmd) in plan.into_iter().take(steps) {
-            let ctx = Ctx { now: at, calendar: &snap.calendar, spec: snap.deadline_spec(view.fields.category_id, view.fields.urgency), org: &snap.org, other: None };
+            let ctx = Ctx {
+                now: at,
+                calendar: &snap.calendar,
+                spec: snap.deadline_spec(view.fields.category_id, view.fields.urgency),
+                org: &snap.org,
+                other: None,
+            };
             for kind in order::decide(&view, &cmd, None, actor, &ctx)? {
-                let e = Event { seq: view.version + 1, at, actor: actor.clone(), reason: None, kind };
+                let e = Event {
+                    seq: view.version + 1,
+                    at,
+                    actor: actor.clone(),
+                    reason: None,
+                    kind,
+                };
                 view.apply(&e);
                 events.push(e);
             }
@@ -279,8 +445,20 @@ fn synth_histories(store: &Store, start: usize, n: usize) -> Result<Vec<Vec<Even
 async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Config) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let (base, store) = self_hosted(dir.clone(), cfg).await?;
-    let have = store.list_orders(&rexian_store::OrderFilter { per_page: 1, ..Default::default() }, Utc::now()).await?;
-    let existing = if have.total_capped { count_all(&store).await? } else { have.total as usize };
+    let have = store
+        .list_orders(
+            &rexian_store::OrderFilter {
+                per_page: 1,
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .await?;
+    let existing = if have.total_capped {
+        count_all(&store).await?
+    } else {
+        have.total as usize
+    };
     if existing < n {
         println!("generating {} orders in {} …", n - existing, dir.display());
         let t = Instant::now();
@@ -291,42 +469,116 @@ async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Confi
             store.import_orders(&h).await?;
             done += batch;
             if done % 100_000 < batch {
-                println!("  {done} orders ({:.0}/s)", (done - existing) as f64 / t.elapsed().as_secs_f64());
+                println!(
+                    "  {done} orders ({:.0}/s)",
+                    (done - existing) as f64 / t.elapsed().as_secs_f64()
+                );
             }
         }
     }
-    let api = Arc::new(Api { http: reqwest::Client::new(), base });
+    let api = Arc::new(Api {
+        http: reqwest::Client::new(),
+        base,
+    });
     let token = api.login("bench.dispatcher", BENCH_PASSWORD).await?;
     let dtoken = api.login("bench.handler", BENCH_PASSWORD).await?;
     let snap = store.snapshot();
-    let district = snap.org.all().filter(|d| d.kind == DepartmentKind::District).map(|d| d.id.0).min().unwrap_or(0);
-    let dept = snap.org.all().filter(|d| d.kind == DepartmentKind::Functional).map(|d| d.id.0).min().unwrap_or(0);
-    let cat = snap.categories.all().filter(|c| c.parent_id.is_none()).map(|c| c.id.0).min().unwrap_or(0);
-    let sample = store.list_orders(&rexian_store::OrderFilter { per_page: 1, page: 5000, ..Default::default() }, Utc::now()).await?;
+    let district = snap
+        .org
+        .all()
+        .filter(|d| d.kind == DepartmentKind::District)
+        .map(|d| d.id.0)
+        .min()
+        .unwrap_or(0);
+    let dept = snap
+        .org
+        .all()
+        .filter(|d| d.kind == DepartmentKind::Functional)
+        .map(|d| d.id.0)
+        .min()
+        .unwrap_or(0);
+    let cat = snap
+        .categories
+        .all()
+        .filter(|c| c.parent_id.is_none())
+        .map(|c| c.id.0)
+        .min()
+        .unwrap_or(0);
+    let sample = store
+        .list_orders(
+            &rexian_store::OrderFilter {
+                per_page: 1,
+                page: 5000,
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .await?;
     let (case, phone) = sample
         .items
         .first()
-        .map(|o| (o.case_number.to_string(), o.fields.caller.phone.as_ref().map(|p| p.to_string()).unwrap_or_default()))
+        .map(|o| {
+            (
+                o.case_number.to_string(),
+                o.fields
+                    .caller
+                    .phone
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+            )
+        })
         .unwrap_or_default();
     let today = Utc::now().with_timezone(&snap.calendar.tz()).date_naive();
     let week_ago = today - CDuration::days(7);
     let mix: Vec<(&str, String, bool)> = vec![
-        ("status", "/api/orders?status=dispatched,signed".into(), false),
+        (
+            "status",
+            "/api/orders?status=dispatched,signed".into(),
+            false,
+        ),
         ("light red", "/api/orders?light=red".into(), false),
-        ("department", format!("/api/orders?department_id={dept}"), false),
-        ("district", format!("/api/orders?district_id={district}"), false),
-        ("category tree", format!("/api/orders?category_id={cat}"), false),
+        (
+            "department",
+            format!("/api/orders?department_id={dept}"),
+            false,
+        ),
+        (
+            "district",
+            format!("/api/orders?district_id={district}"),
+            false,
+        ),
+        (
+            "category tree",
+            format!("/api/orders?category_id={cat}"),
+            false,
+        ),
         ("type", "/api/orders?type=complaint".into(), false),
         ("channel", "/api/orders?channel=wechat".into(), false),
-        ("date range", format!("/api/orders?from={week_ago}&to={today}"), false),
+        (
+            "date range",
+            format!("/api/orders?from={week_ago}&to={today}"),
+            false,
+        ),
         ("phone", format!("/api/orders?phone={phone}"), false),
-        ("case number", format!("/api/orders?case_number={case}"), false),
+        (
+            "case number",
+            format!("/api/orders?case_number={case}"),
+            false,
+        ),
         ("text", "/api/orders?q=%E8%B7%AF%E7%81%AF".into(), false),
-        ("combined", format!("/api/orders?status=closed&district_id={district}&type=complaint&page=3"), false),
+        (
+            "combined",
+            format!("/api/orders?status=closed&district_id={district}&type=complaint&page=3"),
+            false,
+        ),
         ("dept scope", "/api/orders?status=dispatched".into(), true),
     ];
     let mix = Arc::new(mix);
-    println!("bench list: {n} orders, {clients} clients × {rounds} rounds of {} queries", mix.len());
+    println!(
+        "bench list: {n} orders, {clients} clients × {rounds} rounds of {} queries",
+        mix.len()
+    );
     let started = Instant::now();
     let mut tasks = vec![];
     for _ in 0..clients {
@@ -336,7 +588,8 @@ async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Confi
             for _ in 0..rounds {
                 for (i, (_, path, dept_user)) in mix.iter().enumerate() {
                     let tok = if *dept_user { &dtoken } else { &token };
-                    api.call(tok, reqwest::Method::GET, path, None, &mut lat[i]).await?;
+                    api.call(tok, reqwest::Method::GET, path, None, &mut lat[i])
+                        .await?;
                 }
             }
             Ok::<_, anyhow::Error>(lat)
@@ -354,9 +607,19 @@ async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Confi
     println!("  {:<14} {:>9} {:>9}", "query", "p50 ms", "p99 ms");
     for (i, (name, _, _)) in mix.iter().enumerate() {
         per[i].sort_by(|a, b| a.total_cmp(b));
-        println!("  {:<14} {:>9.2} {:>9.2}", name, pct(&per[i], 0.5), pct(&per[i], 0.99));
+        println!(
+            "  {:<14} {:>9.2} {:>9.2}",
+            name,
+            pct(&per[i], 0.5),
+            pct(&per[i], 0.99)
+        );
     }
-    println!("  {:<14} {:>9.2} {:>9.2}", "all", pct(&all, 0.5), pct(&all, 0.99));
+    println!(
+        "  {:<14} {:>9.2} {:>9.2}",
+        "all",
+        pct(&all, 0.5),
+        pct(&all, 0.99)
+    );
     println!("  requests/s     {:.0}", all.len() as f64 / secs);
     Ok(())
 }

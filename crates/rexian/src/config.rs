@@ -56,7 +56,8 @@ impl Config {
     /// Defaults, then the file (if it exists), then the environment.
     pub fn load(file: &Path) -> Result<Self> {
         let mut cfg = if file.exists() {
-            let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
             toml::from_str(&text).with_context(|| format!("parsing {}", file.display()))?
         } else {
             Config::default()
@@ -74,9 +75,12 @@ impl Config {
                 continue;
             };
             *value = match value {
-                toml::Value::Boolean(_) => toml::Value::Boolean(matches!(env.as_str(), "1" | "true" | "yes")),
+                toml::Value::Boolean(_) => {
+                    toml::Value::Boolean(matches!(env.as_str(), "1" | "true" | "yes"))
+                }
                 toml::Value::Integer(_) => toml::Value::Integer(
-                    env.parse().with_context(|| format!("REXIAN_{}: not a number", key.to_uppercase()))?,
+                    env.parse()
+                        .with_context(|| format!("REXIAN_{}: not a number", key.to_uppercase()))?,
                 ),
                 _ => toml::Value::String(env),
             };
@@ -90,7 +94,10 @@ impl Config {
             matches!(self.sqlite_sync.as_str(), "normal" | "full"),
             "sqlite_sync must be normal or full"
         );
-        anyhow::ensure!(self.scheduler_interval_ms >= 10, "scheduler_interval_ms must be at least 10");
+        anyhow::ensure!(
+            self.scheduler_interval_ms >= 10,
+            "scheduler_interval_ms must be at least 10"
+        );
         Ok(())
     }
 
@@ -130,12 +137,17 @@ mod tests {
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert!(c.secure_cookies);
         assert_eq!(c.max_upload_mb, 5);
-        assert!(c.apply_env(|k| (k == "REXIAN_MAX_UPLOAD_MB").then(|| "x".into())).is_err());
+        assert!(c
+            .apply_env(|k| (k == "REXIAN_MAX_UPLOAD_MB").then(|| "x".into()))
+            .is_err());
     }
 
     #[test]
     fn secrets_are_hidden() {
-        let c = Config { database_url: "postgres://app:s3cret@db/rexian".into(), ..Config::default() };
+        let c = Config {
+            database_url: "postgres://app:s3cret@db/rexian".into(),
+            ..Config::default()
+        };
         let p = c.printable().unwrap();
         assert!(!p.contains("s3cret"), "{p}");
         assert!(p.contains("app:***@db"));

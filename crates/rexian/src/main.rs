@@ -13,7 +13,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "rexian", version, about = "Rexian 热线: an open government service hotline")]
+#[command(
+    name = "rexian",
+    version,
+    about = "Rexian 热线: an open government service hotline"
+)]
 struct Cli {
     /// Settings file (defaults, then this file, then REXIAN_… variables).
     #[arg(long, global = true, default_value = "rexian.toml")]
@@ -48,7 +52,9 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     let cfg = Config::load(&cli.config)?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()),
+        )
         .init();
     match cli.command {
         Cmd::Serve { empty } => serve(cfg, empty).await,
@@ -63,7 +69,8 @@ async fn main() -> Result<()> {
         }
         Cmd::LoadCalendar { file } => {
             let store = Store::open(&cfg.store_options()).await?;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let year = store.put_calendar_year(&text).await?;
             println!("loaded calendar {year}");
             Ok(())
@@ -105,7 +112,11 @@ async fn serve(cfg: Config, empty: bool) -> Result<()> {
         .await
         .context("opening the store")?;
     load_calendars(&store, &cfg).await?;
-    let demo = if empty { None } else { demo::seed(&store).await? };
+    let demo = if empty {
+        None
+    } else {
+        demo::seed(&store).await?
+    };
     let settings = ApiSettings {
         secure_cookies: cfg.secure_cookies,
         attachments: rexian_store::AttachmentLimits {
@@ -119,20 +130,35 @@ async fn serve(cfg: Config, empty: bool) -> Result<()> {
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;
     let addr = listener.local_addr()?;
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
     let base = format!("http://{host}:{}", addr.port());
     println!("Rexian 热线 is running");
-    println!("  store:    {}", match store.backend() {
-        rexian_store::Backend::Sqlite => format!("SQLite in {}", cfg.data_dir.display()),
-        rexian_store::Backend::Postgres => rexian_store::redact(&cfg.database_url),
-    });
+    println!(
+        "  store:    {}",
+        match store.backend() {
+            rexian_store::Backend::Sqlite => format!("SQLite in {}", cfg.data_dir.display()),
+            rexian_store::Backend::Postgres => rexian_store::redact(&cfg.database_url),
+        }
+    );
     println!("  API:      {base}/api/   (OpenAPI: {base}/api/openapi.json)");
     println!("  Open311:  {base}/open311/v2/services.json");
     println!("  health:   {base}/healthz   metrics: {base}/metrics");
     if let Some(d) = &demo {
-        println!("  demo city created; every login's password is {:?}:", demo::DEMO_PASSWORD);
+        println!(
+            "  demo city created; every login's password is {:?}:",
+            demo::DEMO_PASSWORD
+        );
         for l in &d.logins {
-            println!("    {:<16} {:<20} {}", l.username, l.role.label_zh(), l.department);
+            println!(
+                "    {:<16} {:<20} {}",
+                l.username,
+                l.role.label_zh(),
+                l.department
+            );
         }
         println!("  demo Open311 api_key: {}", d.open311_key);
     }
@@ -148,7 +174,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

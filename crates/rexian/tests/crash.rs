@@ -61,18 +61,50 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
     let dir = std::env::temp_dir().join(format!("rexian-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (mut child, base) = start(&dir);
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let agent = login(&http, &base, "agent").await;
     let dispatcher = login(&http, &base, "dispatcher").await;
-    let me: Value = http.get(format!("{base}/api/auth/me")).bearer_auth(&dispatcher).send().await.unwrap().json().await.unwrap();
+    let me: Value = http
+        .get(format!("{base}/api/auth/me"))
+        .bearer_auth(&dispatcher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["role"], "dispatcher");
-    let depts: Value = http.get(format!("{base}/api/departments")).bearer_auth(&dispatcher).send().await.unwrap().json().await.unwrap();
-    let district = depts.as_array().unwrap().iter().find(|d| d["kind"] == "district").unwrap()["id"].as_i64().unwrap();
+    let depts: Value = http
+        .get(format!("{base}/api/departments"))
+        .bearer_auth(&dispatcher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let district = depts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "district")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
 
     let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let mut tasks = vec![];
     for c in 0..8 {
-        let (http, base, agent, dispatcher, acked) = (http.clone(), base.clone(), agent.clone(), dispatcher.clone(), acked.clone());
+        let (http, base, agent, dispatcher, acked) = (
+            http.clone(),
+            base.clone(),
+            agent.clone(),
+            dispatcher.clone(),
+            acked.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             for i in 0.. {
                 let body = json!({"channel": "web", "order_type": "help", "urgency": "normal",
@@ -110,18 +142,44 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
         let _ = t.await;
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 20, "the burst acknowledged only {} orders", acked.len());
+    assert!(
+        acked.len() > 20,
+        "the burst acknowledged only {} orders",
+        acked.len()
+    );
 
     let (mut child, base) = start(&dir);
     let dispatcher = login(&http, &base, "dispatcher").await;
     for a in &acked {
-        let r = http.get(format!("{base}/api/orders/{}", a.id)).bearer_auth(&dispatcher).send().await.unwrap();
+        let r = http
+            .get(format!("{base}/api/orders/{}", a.id))
+            .bearer_auth(&dispatcher)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "order {} lost", a.case);
         let o: Value = r.json().await.unwrap();
         assert_eq!(o["case_number"], a.case.as_str());
-        assert!(o["version"].as_i64().unwrap() >= a.version, "{} lost an acknowledged dispatch", a.case);
-        let h: Value = http.get(format!("{base}/api/orders/{}/history", a.id)).bearer_auth(&dispatcher).send().await.unwrap().json().await.unwrap();
-        assert_eq!(h.as_array().unwrap().len() as i64, o["version"].as_i64().unwrap(), "history of {}", a.case);
+        assert!(
+            o["version"].as_i64().unwrap() >= a.version,
+            "{} lost an acknowledged dispatch",
+            a.case
+        );
+        let h: Value = http
+            .get(format!("{base}/api/orders/{}/history", a.id))
+            .bearer_auth(&dispatcher)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            h.as_array().unwrap().len() as i64,
+            o["version"].as_i64().unwrap(),
+            "history of {}",
+            a.case
+        );
     }
     // Case numbers stayed unique through the crash.
     let mut cases: Vec<&str> = acked.iter().map(|a| a.case.as_str()).collect();

@@ -66,8 +66,11 @@ impl Store {
         }
         let defaults = rexian_core::deadline::DeadlinePolicy::default();
         self.replace_deadline_rules_inner(&defaults.rules).await?;
-        self.set_setting("deadline.yellow_percent", &defaults.yellow_percent.to_string())
-            .await?;
+        self.set_setting(
+            "deadline.yellow_percent",
+            &defaults.yellow_percent.to_string(),
+        )
+        .await?;
         self.set_setting("initialised", &chrono::Utc::now().to_rfc3339())
             .await?;
         Ok(())
@@ -87,7 +90,9 @@ impl Store {
             None => None,
         };
         if input.kind == DepartmentKind::Centre && snap.org.centre().is_some() {
-            return Err(StoreError::Invalid("there is already a hotline centre".into()));
+            return Err(StoreError::Invalid(
+                "there is already a hotline centre".into(),
+            ));
         }
         let mut tx = self.w().begin().await?;
         let row = Sql::new(
@@ -125,7 +130,8 @@ impl Store {
     ) -> Result<()> {
         let mut sql = Sql::new("UPDATE departments SET id = id");
         if let Some(n) = name {
-            sql.push(", name = ").bind(bounded_text("name", n, 100, true)?);
+            sql.push(", name = ")
+                .bind(bounded_text("name", n, 100, true)?);
         }
         if let Some(a) = active {
             sql.push(", active = ").bind(a);
@@ -182,10 +188,16 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_category(&self, id: CategoryId, name: Option<&str>, active: Option<bool>) -> Result<()> {
+    pub async fn update_category(
+        &self,
+        id: CategoryId,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<()> {
         let mut sql = Sql::new("UPDATE categories SET id = id");
         if let Some(n) = name {
-            sql.push(", name = ").bind(bounded_text("name", n, 100, true)?);
+            sql.push(", name = ")
+                .bind(bounded_text("name", n, 100, true)?);
         }
         if let Some(a) = active {
             sql.push(", active = ").bind(a);
@@ -253,7 +265,9 @@ impl Store {
 
     async fn replace_deadline_rules_inner(&self, rules: &[DeadlineRule]) -> Result<()> {
         let mut tx = self.w().begin().await?;
-        sqlx::query("DELETE FROM deadline_rules").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM deadline_rules")
+            .execute(&mut *tx)
+            .await?;
         for r in rules {
             Sql::new("INSERT INTO deadline_rules (category_id, urgency, sign_span, reply_span, callback_span) VALUES ($1, $2, $3, $4, $5)")
                 .arg(r.category_id.map(|c| c.0))
@@ -271,8 +285,15 @@ impl Store {
 
     /// Replaces all deadline rules and the yellow threshold. A catch-all rule
     /// (no category, no urgency) is required so every order has deadlines.
-    pub async fn replace_deadline_rules(&self, rules: &[DeadlineRule], yellow_percent: u8) -> Result<()> {
-        if !rules.iter().any(|r| r.category_id.is_none() && r.urgency.is_none()) {
+    pub async fn replace_deadline_rules(
+        &self,
+        rules: &[DeadlineRule],
+        yellow_percent: u8,
+    ) -> Result<()> {
+        if !rules
+            .iter()
+            .any(|r| r.category_id.is_none() && r.urgency.is_none())
+        {
             return Err(StoreError::Invalid(
                 "a catch-all rule (no category, no urgency) is required".into(),
             ));
@@ -296,11 +317,9 @@ impl Store {
 
     async fn put_calendar_year_inner(&self, toml_text: &str) -> Result<i32> {
         // Validate against a scratch calendar before storing.
-        let mut scratch = BusinessCalendar::new(
-            "UTC",
-            &[("09:00".to_string(), "17:00".to_string())],
-        )
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let mut scratch =
+            BusinessCalendar::new("UTC", &[("09:00".to_string(), "17:00".to_string())])
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let year = scratch
             .load_year_toml(toml_text)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;

@@ -51,7 +51,10 @@ const TYPES: &[(&str, &[&[u8]])] = &[
     ("application/pdf", &[b"%PDF-"]),
     ("audio/wav", &[b"RIFF"]),
     ("audio/x-wav", &[b"RIFF"]),
-    ("audio/mpeg", &[b"ID3", b"\xFF\xFB", b"\xFF\xF3", b"\xFF\xF2"]),
+    (
+        "audio/mpeg",
+        &[b"ID3", b"\xFF\xFB", b"\xFF\xF3", b"\xFF\xF2"],
+    ),
     (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         &[b"PK\x03\x04"],
@@ -64,7 +67,12 @@ const TYPES: &[(&str, &[&[u8]])] = &[
 ];
 
 fn check_type(content_type: &str, bytes: &[u8]) -> Result<()> {
-    let ct = content_type.split(';').next().unwrap_or("").trim().to_lowercase();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_lowercase();
     let Some((_, magics)) = TYPES.iter().find(|(t, _)| *t == ct) else {
         return Err(StoreError::Invalid(format!(
             "file type {ct:?} is not accepted (images, PDF, Word/Excel, WAV/MP3, text)"
@@ -77,7 +85,9 @@ fn check_type(content_type: &str, bytes: &[u8]) -> Result<()> {
         return Ok(());
     }
     if !magics.iter().any(|m| bytes.starts_with(m)) {
-        return Err(StoreError::Invalid(format!("file content does not look like {ct}")));
+        return Err(StoreError::Invalid(format!(
+            "file content does not look like {ct}"
+        )));
     }
     Ok(())
 }
@@ -99,7 +109,9 @@ impl Store {
     ) -> Result<(Attachment, WorkOrder)> {
         let name = bounded_text("name", name, 200, true)?;
         if name.contains('/') || name.contains('\\') {
-            return Err(StoreError::Invalid("file name must not contain a path".into()));
+            return Err(StoreError::Invalid(
+                "file name must not contain a path".into(),
+            ));
         }
         if bytes.is_empty() {
             return Err(StoreError::Invalid("file is empty".into()));
@@ -112,7 +124,10 @@ impl Store {
         }
         check_type(content_type, bytes)?;
         let current = self.order(order).await?;
-        if matches!(current.status, rexian_core::order::Status::Voided | rexian_core::order::Status::Merged) {
+        if matches!(
+            current.status,
+            rexian_core::order::Status::Voided | rexian_core::order::Status::Merged
+        ) {
             return Err(StoreError::Invalid(format!("order is {}", current.status)));
         }
         let now = Utc::now();
@@ -138,7 +153,12 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
-        let ct = content_type.split(';').next().unwrap_or("").trim().to_lowercase();
+        let ct = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_lowercase();
         let mut tx = self.w().begin().await?;
         let row = Sql::new("INSERT INTO attachments (order_id, name, content_type, size, stored_as, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
             .arg(order.0)

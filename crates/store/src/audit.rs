@@ -21,7 +21,13 @@ pub struct AuditEntry {
 }
 
 impl Store {
-    pub async fn audit(&self, actor: &Actor, action: &str, target: &str, detail: Option<&str>) -> Result<()> {
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        detail: Option<&str>,
+    ) -> Result<()> {
         Sql::new("INSERT INTO audit_log (at, user_id, user_name, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
             .arg(Utc::now())
             .arg(actor.user_id.map(|u| u.0))
@@ -36,15 +42,23 @@ impl Store {
     }
 
     /// Newest first; optionally only one action or one target.
-    pub async fn audit_entries(&self, action: Option<&str>, target: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
-        let mut sql = Sql::new("SELECT id, at, user_id, user_name, action, target, detail FROM audit_log WHERE 1=1");
+    pub async fn audit_entries(
+        &self,
+        action: Option<&str>,
+        target: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        let mut sql = Sql::new(
+            "SELECT id, at, user_id, user_name, action, target, detail FROM audit_log WHERE 1=1",
+        );
         if let Some(a) = action {
             sql.push(" AND action = ").bind(a);
         }
         if let Some(t) = target {
             sql.push(" AND target = ").bind(t);
         }
-        sql.push(" ORDER BY id DESC LIMIT ").bind(limit.clamp(1, 1000));
+        sql.push(" ORDER BY id DESC LIMIT ")
+            .bind(limit.clamp(1, 1000));
         sql.query()
             .fetch_all(self.r())
             .await?

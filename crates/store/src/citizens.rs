@@ -79,13 +79,18 @@ fn clean_addresses(list: &[String]) -> Result<Vec<String>> {
         }
     }
     if out.len() > MAX_ADDRESSES {
-        return Err(StoreError::Invalid(format!("at most {MAX_ADDRESSES} addresses")));
+        return Err(StoreError::Invalid(format!(
+            "at most {MAX_ADDRESSES} addresses"
+        )));
     }
     Ok(out)
 }
 
 fn like(q: &str) -> String {
-    let e = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let e = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{e}%")
 }
 
@@ -97,21 +102,23 @@ impl Store {
             .fetch_optional(self.r())
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("citizen {}", phone.masked())))?;
-        let tags = Sql::new("SELECT tag, set_by, reason, set_at FROM citizen_tags WHERE phone = $1 ORDER BY set_at")
-            .arg(phone.as_str())
-            .query()
-            .fetch_all(self.r())
-            .await?
-            .iter()
-            .map(|t| {
-                Ok(CitizenTagEntry {
-                    tag: CitizenTag::parse(&t.try_get::<String, _>("tag")?)?,
-                    set_by: t.try_get("set_by")?,
-                    reason: t.try_get("reason")?,
-                    set_at: from_ms(t.try_get("set_at")?),
-                })
+        let tags = Sql::new(
+            "SELECT tag, set_by, reason, set_at FROM citizen_tags WHERE phone = $1 ORDER BY set_at",
+        )
+        .arg(phone.as_str())
+        .query()
+        .fetch_all(self.r())
+        .await?
+        .iter()
+        .map(|t| {
+            Ok(CitizenTagEntry {
+                tag: CitizenTag::parse(&t.try_get::<String, _>("tag")?)?,
+                set_by: t.try_get("set_by")?,
+                reason: t.try_get("reason")?,
+                set_at: from_ms(t.try_get("set_at")?),
             })
-            .collect::<Result<Vec<_>>>()?;
+        })
+        .collect::<Result<Vec<_>>>()?;
         Ok(Citizen {
             phone: PhoneNumber::parse(&r.try_get::<String, _>("phone")?)?,
             name: r.try_get("name")?,
@@ -131,8 +138,12 @@ impl Store {
         addresses: Option<&[String]>,
         note: Option<&str>,
     ) -> Result<Citizen> {
-        let name = name.map(|n| bounded_text("name", n, 100, false)).transpose()?;
-        let note = note.map(|n| bounded_text("note", n, 2000, false)).transpose()?;
+        let name = name
+            .map(|n| bounded_text("name", n, 100, false))
+            .transpose()?;
+        let note = note
+            .map(|n| bounded_text("note", n, 2000, false))
+            .transpose()?;
         let addresses = addresses.map(clean_addresses).transpose()?;
         let now = Utc::now();
         let mut tx = self.w().begin().await?;
@@ -145,10 +156,12 @@ impl Store {
         let mut sql = Sql::new("UPDATE citizens SET updated_at = ");
         sql.bind(now);
         if let Some(n) = name {
-            sql.push(", name = ").bind(Some(n).filter(|s| !s.is_empty()));
+            sql.push(", name = ")
+                .bind(Some(n).filter(|s| !s.is_empty()));
         }
         if let Some(n) = note {
-            sql.push(", note = ").bind(Some(n).filter(|s| !s.is_empty()));
+            sql.push(", note = ")
+                .bind(Some(n).filter(|s| !s.is_empty()));
         }
         if let Some(a) = addresses {
             sql.push(", addresses = ").bind(serde_json::to_string(&a)?);
@@ -166,7 +179,9 @@ impl Store {
         actor: &Actor,
         reason: Option<&str>,
     ) -> Result<Citizen> {
-        let reason = reason.map(|r| bounded_text("reason", r, 500, false)).transpose()?;
+        let reason = reason
+            .map(|r| bounded_text("reason", r, 500, false))
+            .transpose()?;
         if tag.as_str() == CitizenTag::BLACKLIST && reason.as_deref().is_none_or(str::is_empty) {
             return Err(StoreError::Invalid("blacklisting needs a reason".into()));
         }
@@ -188,12 +203,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.audit(actor, "citizen_tag_set", &format!("citizen:{phone}"), Some(tag.as_str()))
-            .await?;
+        self.audit(
+            actor,
+            "citizen_tag_set",
+            &format!("citizen:{phone}"),
+            Some(tag.as_str()),
+        )
+        .await?;
         self.citizen(phone).await
     }
 
-    pub async fn remove_citizen_tag(&self, phone: &PhoneNumber, tag: &CitizenTag, actor: &Actor) -> Result<Citizen> {
+    pub async fn remove_citizen_tag(
+        &self,
+        phone: &PhoneNumber,
+        tag: &CitizenTag,
+        actor: &Actor,
+    ) -> Result<Citizen> {
         let r = Sql::new("DELETE FROM citizen_tags WHERE phone = $1 AND tag = $2")
             .arg(phone.as_str())
             .arg(tag.as_str())
@@ -201,10 +226,19 @@ impl Store {
             .execute(self.w())
             .await?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("tag {} on {}", tag.as_str(), phone.masked())));
+            return Err(StoreError::NotFound(format!(
+                "tag {} on {}",
+                tag.as_str(),
+                phone.masked()
+            )));
         }
-        self.audit(actor, "citizen_tag_removed", &format!("citizen:{phone}"), Some(tag.as_str()))
-            .await?;
+        self.audit(
+            actor,
+            "citizen_tag_removed",
+            &format!("citizen:{phone}"),
+            Some(tag.as_str()),
+        )
+        .await?;
         self.citizen(phone).await
     }
 
@@ -221,13 +255,15 @@ impl Store {
     }
 
     pub async fn has_tag(&self, phone: &PhoneNumber, tag: &CitizenTag) -> Result<bool> {
-        Ok(Sql::new("SELECT 1 AS one FROM citizen_tags WHERE phone = $1 AND tag = $2")
-            .arg(phone.as_str())
-            .arg(tag.as_str())
-            .query()
-            .fetch_optional(self.r())
-            .await?
-            .is_some())
+        Ok(
+            Sql::new("SELECT 1 AS one FROM citizen_tags WHERE phone = $1 AND tag = $2")
+                .arg(phone.as_str())
+                .arg(tag.as_str())
+                .query()
+                .fetch_optional(self.r())
+                .await?
+                .is_some(),
+        )
     }
 
     /// Fuzzy search over phone, name and addresses.
@@ -238,11 +274,17 @@ impl Store {
         }
         let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
         let mut sql = Sql::new("SELECT phone FROM citizens WHERE name LIKE ");
-        sql.bind(like(q)).push(" ESCAPE '\\' OR addresses LIKE ").bind(like(q)).push(" ESCAPE '\\'");
+        sql.bind(like(q))
+            .push(" ESCAPE '\\' OR addresses LIKE ")
+            .bind(like(q))
+            .push(" ESCAPE '\\'");
         if digits.len() >= 3 {
-            sql.push(" OR phone LIKE ").bind(like(&digits)).push(" ESCAPE '\\'");
+            sql.push(" OR phone LIKE ")
+                .bind(like(&digits))
+                .push(" ESCAPE '\\'");
         }
-        sql.push(" ORDER BY updated_at DESC LIMIT ").bind(limit.clamp(1, 200));
+        sql.push(" ORDER BY updated_at DESC LIMIT ")
+            .bind(limit.clamp(1, 200));
         let phones: Vec<String> = sql
             .query()
             .fetch_all(self.r())
@@ -302,7 +344,9 @@ impl Store {
         w.write_record(["phone", "name", "addresses", "tags", "note"])
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         for r in rows {
-            let c = self.citizen(&PhoneNumber::parse(&r.try_get::<String, _>("phone")?)?).await?;
+            let c = self
+                .citizen(&PhoneNumber::parse(&r.try_get::<String, _>("phone")?)?)
+                .await?;
             let tags: Vec<&str> = c.tags.iter().map(|t| t.tag.as_str()).collect();
             w.write_record([
                 c.phone.as_str(),
@@ -313,7 +357,9 @@ impl Store {
             ])
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         }
-        let bytes = w.into_inner().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let bytes = w
+            .into_inner()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         String::from_utf8(bytes).map_err(|e| StoreError::Invalid(e.to_string()))
     }
 
@@ -327,11 +373,18 @@ impl Store {
             tags: Vec<CitizenTag>,
             note: Option<String>,
         }
-        let mut rd = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
-        let headers = rd.headers().map_err(|e| StoreError::Invalid(format!("CSV header: {e}")))?.clone();
+        let mut rd = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(text.as_bytes());
+        let headers = rd
+            .headers()
+            .map_err(|e| StoreError::Invalid(format!("CSV header: {e}")))?
+            .clone();
         let col = |n: &str| headers.iter().position(|h| h.trim() == n);
-        let phone_col = col("phone").ok_or_else(|| StoreError::Invalid("CSV needs a 'phone' column".into()))?;
-        let (name_c, addr_c, tags_c, note_c) = (col("name"), col("addresses"), col("tags"), col("note"));
+        let phone_col =
+            col("phone").ok_or_else(|| StoreError::Invalid("CSV needs a 'phone' column".into()))?;
+        let (name_c, addr_c, tags_c, note_c) =
+            (col("name"), col("addresses"), col("tags"), col("note"));
         let mut lines = vec![];
         for (i, rec) in rd.records().enumerate() {
             let line_no = i + 2;
@@ -340,7 +393,11 @@ impl Store {
             let err = |e: String| StoreError::Invalid(format!("line {line_no}: {e}"));
             let phone = PhoneNumber::parse(get(Some(phone_col))).map_err(|e| err(e.to_string()))?;
             let split = |s: &str| -> Vec<String> {
-                s.split(';').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
+                s.split(';')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect()
             };
             let tags = split(get(tags_c))
                 .iter()
@@ -348,8 +405,10 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| err(e.to_string()))?;
             let addresses = clean_addresses(&split(get(addr_c))).map_err(|e| err(e.to_string()))?;
-            let name = bounded_text("name", get(name_c), 100, false).map_err(|e| err(e.to_string()))?;
-            let note = bounded_text("note", get(note_c), 2000, false).map_err(|e| err(e.to_string()))?;
+            let name =
+                bounded_text("name", get(name_c), 100, false).map_err(|e| err(e.to_string()))?;
+            let note =
+                bounded_text("note", get(note_c), 2000, false).map_err(|e| err(e.to_string()))?;
             lines.push(Line {
                 phone,
                 name: Some(name).filter(|s| !s.is_empty()),
@@ -382,8 +441,13 @@ impl Store {
             }
         }
         tx.commit().await?;
-        self.audit(actor, "citizens_imported", "citizens", Some(&lines.len().to_string()))
-            .await?;
+        self.audit(
+            actor,
+            "citizens_imported",
+            "citizens",
+            Some(&lines.len().to_string()),
+        )
+        .await?;
         Ok(lines.len())
     }
 }

@@ -53,7 +53,11 @@ fn desired(o: &WorkOrder) -> Vec<(String, i64)> {
 }
 
 /// Replaces the order's unfired jobs when its deadlines changed.
-pub(crate) async fn reconcile(conn: &mut AnyConnection, before: &WorkOrder, after: &WorkOrder) -> Result<()> {
+pub(crate) async fn reconcile(
+    conn: &mut AnyConnection,
+    before: &WorkOrder,
+    after: &WorkOrder,
+) -> Result<()> {
     let want = desired(after);
     if want == desired(before) {
         return Ok(());
@@ -176,7 +180,9 @@ impl Store {
         let actor = Actor::system("scheduler");
         let kinds = match order::decide(&before, &cmd, None, &actor, &ctx) {
             Ok(k) => k,
-            Err(OrderError::Rule(_)) | Err(OrderError::IllegalState { .. }) | Err(OrderError::Suspended { .. }) => {
+            Err(OrderError::Rule(_))
+            | Err(OrderError::IllegalState { .. })
+            | Err(OrderError::Suspended { .. }) => {
                 // The step was done or the clock moved: keep the claim, no event.
                 tx.commit().await?;
                 return Ok(false);

@@ -98,7 +98,11 @@ impl Store {
         std::fs::create_dir_all(&opts.data_dir)?;
         let (write, read) = match backend {
             Backend::Sqlite => {
-                let sync = if opts.sqlite_sync_full { "FULL" } else { "NORMAL" };
+                let sync = if opts.sqlite_sync_full {
+                    "FULL"
+                } else {
+                    "NORMAL"
+                };
                 let pragmas = format!(
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
                 );

@@ -81,7 +81,9 @@ impl Snapshot {
             Ok(RoutingRule {
                 id: r.try_get("id")?,
                 category_id: CategoryId(r.try_get("category_id")?),
-                district_id: r.try_get::<Option<i64>, _>("district_id")?.map(DepartmentId),
+                district_id: r
+                    .try_get::<Option<i64>, _>("district_id")?
+                    .map(DepartmentId),
                 department_id: DepartmentId(r.try_get("department_id")?),
             })
         })

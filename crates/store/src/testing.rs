@@ -5,7 +5,8 @@ use sqlx::Executor;
 
 /// The server tests use: `REXIAN_TEST_PG` or the local default.
 pub fn admin_url() -> String {
-    std::env::var("REXIAN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("REXIAN_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// Creates a new empty database and returns its URL; `None` (with a note)
@@ -14,7 +15,11 @@ pub fn admin_url() -> String {
 pub async fn fresh_postgres(label: &str) -> Option<String> {
     sqlx::any::install_default_drivers();
     let admin = admin_url();
-    let pool = match AnyPoolOptions::new().max_connections(1).connect(&admin).await {
+    let pool = match AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&admin)
+        .await
+    {
         Ok(p) => p,
         Err(e) => {
             if std::env::var("REXIAN_REQUIRE_PG").is_ok() {
@@ -30,10 +35,16 @@ pub async fn fresh_postgres(label: &str) -> Option<String> {
         std::process::id(),
         rand::random::<u32>()
     );
-    if let Err(e) = pool.execute(format!("CREATE DATABASE {name}").as_str()).await {
+    if let Err(e) = pool
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+    {
         panic!("cannot create test database: {e}");
     }
     pool.close().await;
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin);
     Some(format!("{base}/{name}"))
 }

@@ -68,7 +68,9 @@ pub(crate) fn token_hash(token: &str) -> String {
 
 fn hash_password(pw: &str) -> Result<String> {
     if pw.chars().count() < 8 {
-        return Err(StoreError::Invalid("password must have at least 8 characters".into()));
+        return Err(StoreError::Invalid(
+            "password must have at least 8 characters".into(),
+        ));
     }
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     Argon2::default()
@@ -83,7 +85,8 @@ fn verify_password(pw: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.department_id, u.active, u.created_at";
+const USER_COLS: &str =
+    "u.id, u.username, u.display_name, u.role, u.department_id, u.active, u.created_at";
 
 fn user_row(r: &AnyRow) -> Result<User> {
     let role: String = r.try_get("role")?;
@@ -188,9 +191,12 @@ impl Store {
             )));
         }
         let mut sql = Sql::new("UPDATE users SET role = ");
-        sql.bind(role_now.as_str()).push(", department_id = ").bind(dept_now.0);
+        sql.bind(role_now.as_str())
+            .push(", department_id = ")
+            .bind(dept_now.0);
         if let Some(n) = display_name {
-            sql.push(", display_name = ").bind(bounded_text("display_name", n, 50, true)?);
+            sql.push(", display_name = ")
+                .bind(bounded_text("display_name", n, 50, true)?);
         }
         if let Some(a) = active {
             sql.push(", active = ").bind(a);
@@ -216,7 +222,12 @@ impl Store {
     /// Password login. After [`MAX_FAILED_LOGINS`] failures in a row the
     /// account is locked for [`LOCKOUT_MINUTES`]; the answer for an unknown
     /// user and a wrong password is the same.
-    pub async fn login(&self, username: &str, password: &str, now: DateTime<Utc>) -> Result<(String, AuthSession)> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, AuthSession)> {
         let row = Sql::new(&format!(
             "SELECT {USER_COLS}, u.password_hash, u.failed_logins, u.locked_until FROM users u WHERE u.username = $1"
         ))
@@ -237,7 +248,8 @@ impl Store {
         let hash: String = row.try_get("password_hash")?;
         if !user.active || !verify_password(password, &hash) {
             let failed: i64 = row.try_get::<i64, _>("failed_logins")? + 1;
-            let lock = (failed >= MAX_FAILED_LOGINS).then(|| now + Duration::minutes(LOCKOUT_MINUTES));
+            let lock =
+                (failed >= MAX_FAILED_LOGINS).then(|| now + Duration::minutes(LOCKOUT_MINUTES));
             Sql::new("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
                 .arg(if lock.is_some() { 0 } else { failed })
                 .arg(lock)
@@ -246,8 +258,13 @@ impl Store {
                 .execute(self.w())
                 .await?;
             if let Some(l) = lock {
-                self.audit(&user.actor(), "account_locked", &format!("user:{}", user.id), None)
-                    .await?;
+                self.audit(
+                    &user.actor(),
+                    "account_locked",
+                    &format!("user:{}", user.id),
+                    None,
+                )
+                .await?;
                 return Err(StoreError::Locked(l.to_rfc3339()));
             }
             return Err(StoreError::BadCredentials);
@@ -293,11 +310,21 @@ impl Store {
     }
 
     /// A long-lived bearer token for an API client, acting as `user`.
-    pub async fn create_api_token(&self, user: UserId, label: &str, days: i64) -> Result<(String, AuthSession)> {
+    pub async fn create_api_token(
+        &self,
+        user: UserId,
+        label: &str,
+        days: i64,
+    ) -> Result<(String, AuthSession)> {
         let user = self.user(user).await?;
         let label = bounded_text("label", label, 100, true)?;
-        self.new_session(user, "api", Some(&label), Utc::now() + Duration::days(days.clamp(1, 3650)))
-            .await
+        self.new_session(
+            user,
+            "api",
+            Some(&label),
+            Utc::now() + Duration::days(days.clamp(1, 3650)),
+        )
+        .await
     }
 
     pub async fn session(&self, token: &str, now: DateTime<Utc>) -> Result<Option<AuthSession>> {

@@ -28,9 +28,15 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", patch(update_user))
         .route("/categories", get(categories).post(create_category))
         .route("/categories/{id}", patch(update_category))
-        .route("/routing-rules", get(routing_rules).post(create_routing_rule))
+        .route(
+            "/routing-rules",
+            get(routing_rules).post(create_routing_rule),
+        )
         .route("/routing-rules/{id}", delete(delete_routing_rule))
-        .route("/deadline-rules", get(deadline_rules).put(put_deadline_rules))
+        .route(
+            "/deadline-rules",
+            get(deadline_rules).put(put_deadline_rules),
+        )
         .route("/calendar", get(calendar))
         .route("/calendar/years/{year}", put(put_calendar_year))
         .route("/calendar/hours", put(put_hours))
@@ -51,11 +57,26 @@ pub async fn departments(State(state): State<AppState>, _auth: Auth) -> axum::Js
 }
 
 #[utoipa::path(post, path = "/api/departments", tag = "admin", request_body = Object, responses((status = 201)))]
-pub async fn create_department(State(state): State<AppState>, auth: Auth, Json(input): Json<DepartmentInput>) -> ApiResult<impl IntoResponse> {
+pub async fn create_department(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<DepartmentInput>,
+) -> ApiResult<impl IntoResponse> {
     admin(&auth)?;
     let id = state.store.create_department(&input).await?;
-    state.store.audit(&auth.actor(), "department_created", &format!("department:{id}"), Some(&input.name)).await?;
-    Ok((StatusCode::CREATED, axum::Json(json!(state.store.snapshot().org.get(id)))))
+    state
+        .store
+        .audit(
+            &auth.actor(),
+            "department_created",
+            &format!("department:{id}"),
+            Some(&input.name),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!(state.store.snapshot().org.get(id))),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -65,11 +86,31 @@ pub struct NamedUpdate {
 }
 
 #[utoipa::path(patch, path = "/api/departments/{id}", tag = "admin", params(("id" = i64, Path)), request_body = NamedUpdate, responses((status = 200)))]
-pub async fn update_department(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>, Json(u): Json<NamedUpdate>) -> ApiResult<axum::Json<Value>> {
+pub async fn update_department(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(u): Json<NamedUpdate>,
+) -> ApiResult<axum::Json<Value>> {
     admin(&auth)?;
-    state.store.update_department(DepartmentId(id), u.name.as_deref(), u.active).await?;
-    state.store.audit(&auth.actor(), "department_updated", &format!("department:{id}"), None).await?;
-    Ok(axum::Json(json!(state.store.snapshot().org.get(DepartmentId(id)))))
+    state
+        .store
+        .update_department(DepartmentId(id), u.name.as_deref(), u.active)
+        .await?;
+    state
+        .store
+        .audit(
+            &auth.actor(),
+            "department_updated",
+            &format!("department:{id}"),
+            None,
+        )
+        .await?;
+    Ok(axum::Json(json!(state
+        .store
+        .snapshot()
+        .org
+        .get(DepartmentId(id)))))
 }
 
 #[utoipa::path(get, path = "/api/users", tag = "admin", responses((status = 200)))]
@@ -79,10 +120,22 @@ pub async fn users(State(state): State<AppState>, auth: Auth) -> ApiResult<axum:
 }
 
 #[utoipa::path(post, path = "/api/users", tag = "admin", request_body = Object, responses((status = 201)))]
-pub async fn create_user(State(state): State<AppState>, auth: Auth, Json(input): Json<UserInput>) -> ApiResult<impl IntoResponse> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<UserInput>,
+) -> ApiResult<impl IntoResponse> {
     admin(&auth)?;
     let u = state.store.create_user(&input).await?;
-    state.store.audit(&auth.actor(), "user_created", &format!("user:{}", u.id), Some(u.role.as_str())).await?;
+    state
+        .store
+        .audit(
+            &auth.actor(),
+            "user_created",
+            &format!("user:{}", u.id),
+            Some(u.role.as_str()),
+        )
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(json!(u))))
 }
 
@@ -97,13 +150,28 @@ pub struct UserUpdate {
 }
 
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 200)))]
-pub async fn update_user(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>, Json(u): Json<UserUpdate>) -> ApiResult<axum::Json<Value>> {
+pub async fn update_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(u): Json<UserUpdate>,
+) -> ApiResult<axum::Json<Value>> {
     admin(&auth)?;
     let user = state
         .store
-        .update_user(UserId(id), u.display_name.as_deref(), u.role, u.department_id.map(DepartmentId), u.active, u.password.as_deref())
+        .update_user(
+            UserId(id),
+            u.display_name.as_deref(),
+            u.role,
+            u.department_id.map(DepartmentId),
+            u.active,
+            u.password.as_deref(),
+        )
         .await?;
-    state.store.audit(&auth.actor(), "user_updated", &format!("user:{id}"), None).await?;
+    state
+        .store
+        .audit(&auth.actor(), "user_updated", &format!("user:{id}"), None)
+        .await?;
     Ok(axum::Json(json!(user)))
 }
 
@@ -124,18 +192,45 @@ pub async fn categories(State(state): State<AppState>, _auth: Auth) -> axum::Jso
 }
 
 #[utoipa::path(post, path = "/api/categories", tag = "admin", request_body = Object, responses((status = 201)))]
-pub async fn create_category(State(state): State<AppState>, auth: Auth, Json(input): Json<CategoryInput>) -> ApiResult<impl IntoResponse> {
+pub async fn create_category(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<CategoryInput>,
+) -> ApiResult<impl IntoResponse> {
     admin(&auth)?;
     let id = state.store.create_category(&input).await?;
-    state.store.audit(&auth.actor(), "category_created", &format!("category:{id}"), Some(&input.name)).await?;
-    Ok((StatusCode::CREATED, axum::Json(json!(state.store.snapshot().categories.get(id)))))
+    state
+        .store
+        .audit(
+            &auth.actor(),
+            "category_created",
+            &format!("category:{id}"),
+            Some(&input.name),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!(state.store.snapshot().categories.get(id))),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/categories/{id}", tag = "admin", params(("id" = i64, Path)), request_body = NamedUpdate, responses((status = 200)))]
-pub async fn update_category(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>, Json(u): Json<NamedUpdate>) -> ApiResult<axum::Json<Value>> {
+pub async fn update_category(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(u): Json<NamedUpdate>,
+) -> ApiResult<axum::Json<Value>> {
     admin(&auth)?;
-    state.store.update_category(CategoryId(id), u.name.as_deref(), u.active).await?;
-    Ok(axum::Json(json!(state.store.snapshot().categories.get(CategoryId(id)))))
+    state
+        .store
+        .update_category(CategoryId(id), u.name.as_deref(), u.active)
+        .await?;
+    Ok(axum::Json(json!(state
+        .store
+        .snapshot()
+        .categories
+        .get(CategoryId(id)))))
 }
 
 #[utoipa::path(get, path = "/api/routing-rules", tag = "admin", responses((status = 200)))]
@@ -152,28 +247,58 @@ pub struct RoutingInput {
 }
 
 #[utoipa::path(post, path = "/api/routing-rules", tag = "admin", request_body = RoutingInput, responses((status = 201)))]
-pub async fn create_routing_rule(State(state): State<AppState>, auth: Auth, Json(r): Json<RoutingInput>) -> ApiResult<impl IntoResponse> {
+pub async fn create_routing_rule(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(r): Json<RoutingInput>,
+) -> ApiResult<impl IntoResponse> {
     admin(&auth)?;
     let rule = state
         .store
-        .put_routing_rule(CategoryId(r.category_id), r.district_id.map(DepartmentId), DepartmentId(r.department_id))
+        .put_routing_rule(
+            CategoryId(r.category_id),
+            r.district_id.map(DepartmentId),
+            DepartmentId(r.department_id),
+        )
         .await?;
-    state.store.audit(&auth.actor(), "routing_rule_set", &format!("routing_rule:{}", rule.id), None).await?;
+    state
+        .store
+        .audit(
+            &auth.actor(),
+            "routing_rule_set",
+            &format!("routing_rule:{}", rule.id),
+            None,
+        )
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(json!(rule))))
 }
 
 #[utoipa::path(delete, path = "/api/routing-rules/{id}", tag = "admin", params(("id" = i64, Path)), responses((status = 200)))]
-pub async fn delete_routing_rule(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn delete_routing_rule(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     admin(&auth)?;
     state.store.delete_routing_rule(id).await?;
-    state.store.audit(&auth.actor(), "routing_rule_deleted", &format!("routing_rule:{id}"), None).await?;
+    state
+        .store
+        .audit(
+            &auth.actor(),
+            "routing_rule_deleted",
+            &format!("routing_rule:{id}"),
+            None,
+        )
+        .await?;
     Ok(axum::Json(json!({"ok": true})))
 }
 
 #[utoipa::path(get, path = "/api/deadline-rules", tag = "admin", responses((status = 200)))]
 pub async fn deadline_rules(State(state): State<AppState>, _auth: Auth) -> axum::Json<Value> {
     let snap = state.store.snapshot();
-    axum::Json(json!({"rules": snap.deadlines.rules, "yellow_percent": snap.deadlines.yellow_percent}))
+    axum::Json(
+        json!({"rules": snap.deadlines.rules, "yellow_percent": snap.deadlines.yellow_percent}),
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -184,10 +309,25 @@ pub struct DeadlineRulesInput {
 
 /// Replaces the deadline rules (category × urgency → sign, reply, callback spans).
 #[utoipa::path(put, path = "/api/deadline-rules", tag = "admin", request_body = DeadlineRulesInput, responses((status = 200)))]
-pub async fn put_deadline_rules(State(state): State<AppState>, auth: Auth, Json(d): Json<DeadlineRulesInput>) -> ApiResult<axum::Json<Value>> {
+pub async fn put_deadline_rules(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(d): Json<DeadlineRulesInput>,
+) -> ApiResult<axum::Json<Value>> {
     admin(&auth)?;
-    state.store.replace_deadline_rules(&d.rules, d.yellow_percent).await?;
-    state.store.audit(&auth.actor(), "deadline_rules_replaced", "deadline_rules", None).await?;
+    state
+        .store
+        .replace_deadline_rules(&d.rules, d.yellow_percent)
+        .await?;
+    state
+        .store
+        .audit(
+            &auth.actor(),
+            "deadline_rules_replaced",
+            "deadline_rules",
+            None,
+        )
+        .await?;
     Ok(deadline_rules(State(state), auth).await)
 }
 
@@ -220,13 +360,30 @@ pub async fn calendar(State(state): State<AppState>, _auth: Auth) -> axum::Json<
 /// is the TOML of `calendars/cn-2026.toml`.
 #[utoipa::path(put, path = "/api/calendar/years/{year}", tag = "admin", params(("year" = i32, Path)),
     request_body(content = String, content_type = "application/toml"), responses((status = 200), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn put_calendar_year(State(state): State<AppState>, auth: Auth, Path(year): Path<i32>, body: String) -> ApiResult<axum::Json<Value>> {
+pub async fn put_calendar_year(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(year): Path<i32>,
+    body: String,
+) -> ApiResult<axum::Json<Value>> {
     admin(&auth)?;
     let loaded = state.store.put_calendar_year(&body).await?;
     if loaded != year {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", format!("the file is for {loaded}, not {year}")));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!("the file is for {loaded}, not {year}"),
+        ));
     }
-    state.store.audit(&auth.actor(), "calendar_year_loaded", &format!("calendar:{year}"), None).await?;
+    state
+        .store
+        .audit(
+            &auth.actor(),
+            "calendar_year_loaded",
+            &format!("calendar:{year}"),
+            None,
+        )
+        .await?;
     Ok(axum::Json(json!({"year": loaded})))
 }
 
@@ -238,10 +395,20 @@ pub struct HoursInput {
 }
 
 #[utoipa::path(put, path = "/api/calendar/hours", tag = "admin", request_body = HoursInput, responses((status = 200)))]
-pub async fn put_hours(State(state): State<AppState>, auth: Auth, Json(h): Json<HoursInput>) -> ApiResult<axum::Json<Value>> {
+pub async fn put_hours(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(h): Json<HoursInput>,
+) -> ApiResult<axum::Json<Value>> {
     admin(&auth)?;
-    state.store.set_working_hours(&h.time_zone, &h.hours).await?;
-    state.store.audit(&auth.actor(), "working_hours_set", "calendar", None).await?;
+    state
+        .store
+        .set_working_hours(&h.time_zone, &h.hours)
+        .await?;
+    state
+        .store
+        .audit(&auth.actor(), "working_hours_set", "calendar", None)
+        .await?;
     Ok(calendar(State(state), auth).await)
 }
 
@@ -255,11 +422,17 @@ pub struct DeadlineCalc {
 
 /// When a span of working time starting at `from` ends, on the business calendar.
 #[utoipa::path(get, path = "/api/calendar/deadline", tag = "admin", params(DeadlineCalc), responses((status = 200)))]
-pub async fn deadline_calc(State(state): State<AppState>, _auth: Auth, Query(q): Query<DeadlineCalc>) -> ApiResult<axum::Json<Value>> {
+pub async fn deadline_calc(
+    State(state): State<AppState>,
+    _auth: Auth,
+    Query(q): Query<DeadlineCalc>,
+) -> ApiResult<axum::Json<Value>> {
     let span = rexian_core::deadline::WorkSpan::parse(&q.span).map_err(ApiError::bad_request)?;
     let snap = state.store.snapshot();
     let from = q.from.unwrap_or_else(Utc::now);
-    let due = snap.calendar.add_working_minutes(from, span.minutes(&snap.calendar));
+    let due = snap
+        .calendar
+        .add_working_minutes(from, span.minutes(&snap.calendar));
     Ok(axum::Json(json!({
         "from": from.with_timezone(&snap.calendar.tz()).to_rfc3339(),
         "due": due.with_timezone(&snap.calendar.tz()).to_rfc3339(),
@@ -274,9 +447,20 @@ pub struct AuditQuery {
 }
 
 #[utoipa::path(get, path = "/api/audit", tag = "admin", params(AuditQuery), responses((status = 200)))]
-pub async fn audit(State(state): State<AppState>, auth: Auth, Query(q): Query<AuditQuery>) -> ApiResult<axum::Json<Value>> {
+pub async fn audit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<axum::Json<Value>> {
     auth.require(&[Role::Admin, Role::Supervisor])?;
     Ok(axum::Json(json!(
-        state.store.audit_entries(q.action.as_deref(), q.target.as_deref(), q.limit.unwrap_or(100)).await?
+        state
+            .store
+            .audit_entries(
+                q.action.as_deref(),
+                q.target.as_deref(),
+                q.limit.unwrap_or(100)
+            )
+            .await?
     )))
 }

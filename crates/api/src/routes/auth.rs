@@ -57,9 +57,19 @@ fn user_json(u: &rexian_store::User, state: &AppState) -> serde_json::Value {
 /// Password login. Five failures in a row lock the account for 15 minutes.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody), (status = 423, body = crate::error::ErrorBody)))]
-pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<impl IntoResponse> {
-    let (token, session) = state.store.login(&req.username, &req.password, Utc::now()).await?;
-    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+pub async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let (token, session) = state
+        .store
+        .login(&req.username, &req.password, Utc::now())
+        .await?;
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         (session.expires_at - Utc::now()).num_seconds().max(0)
@@ -105,10 +115,16 @@ pub struct TokenRequest {
 
 /// A long-lived bearer token acting as the caller, for API clients.
 #[utoipa::path(post, path = "/api/auth/tokens", tag = "auth", request_body = TokenRequest, responses((status = 200)))]
-pub async fn create_token(State(state): State<AppState>, auth: Auth, Json(req): Json<TokenRequest>) -> ApiResult<axum::Json<serde_json::Value>> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(req): Json<TokenRequest>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
     let (token, s) = state
         .store
         .create_api_token(auth.user.id, &req.label, req.days.unwrap_or(90))
         .await?;
-    Ok(axum::Json(json!({"token": token, "expires_at": s.expires_at})))
+    Ok(axum::Json(
+        json!({"token": token, "expires_at": s.expires_at}),
+    ))
 }

@@ -69,14 +69,24 @@ pub async fn create(
 ) -> ApiResult<impl IntoResponse> {
     let key = headers
         .get("idempotency-key")
-        .map(|v| v.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII")))
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII"))
+        })
         .transpose()?;
     let (o, created) = state
         .store
         .create_order(&auth.actor(), body, key, Utc::now())
         .await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, axum::Json(present::order_detail(&state, &o, &auth).await?)))
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        axum::Json(present::order_detail(&state, &o, &auth).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -95,6 +105,7 @@ pub struct ListQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub order_type: Option<String>,
+    /// Comma-separated channels.
     pub channel: Option<String>,
     /// Created at or after (RFC 3339 or YYYY-MM-DD in the calendar's time zone).
     pub from: Option<String>,
@@ -132,7 +143,8 @@ fn filter_from(state: &AppState, q: ListQuery, auth: &Auth) -> ApiResult<OrderFi
     };
     if let Some(s) = q.status.filter(|s| !s.is_empty()) {
         for part in s.split(',') {
-            f.status.push(Status::parse(part.trim()).ok_or_else(|| bad("status", part))?);
+            f.status
+                .push(Status::parse(part.trim()).ok_or_else(|| bad("status", part))?);
         }
     }
     if let Some(l) = q.light {
@@ -148,7 +160,10 @@ fn filter_from(state: &AppState, q: ListQuery, auth: &Auth) -> ApiResult<OrderFi
         f.order_type = Some(OrderType::parse(&t).ok_or_else(|| bad("type", &t))?);
     }
     if let Some(c) = q.channel {
-        f.channel = Some(Channel::parse(&c).ok_or_else(|| bad("channel", &c))?);
+        for part in c.split(',').filter(|p| !p.is_empty()) {
+            f.channels
+                .push(Channel::parse(part.trim()).ok_or_else(|| bad("channel", part))?);
+        }
     }
     if let Some(s) = q.from {
         f.created_from = Some(parse_time(state, "from", &s)?);
@@ -167,7 +182,9 @@ fn filter_from(state: &AppState, q: ListQuery, auth: &Auth) -> ApiResult<OrderFi
     if !auth.is_centre() {
         f.scope = Some(auth.user.department_id);
         if f.phone.is_some() {
-            return Err(ApiError::forbidden("department staff cannot search by phone number"));
+            return Err(ApiError::forbidden(
+                "department staff cannot search by phone number",
+            ));
         }
     }
     Ok(f)
@@ -176,7 +193,11 @@ fn filter_from(state: &AppState, q: ListQuery, auth: &Auth) -> ApiResult<OrderFi
 /// Lists orders newest first. Department staff see only their subtree's orders.
 #[utoipa::path(get, path = "/api/orders", tag = "orders", params(ListQuery),
     responses((status = 200, description = "{items, page, per_page, total, total_capped}"), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Value>> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<axum::Json<Value>> {
     let f = filter_from(&state, q, &auth)?;
     let page = state.store.list_orders(&f, Utc::now()).await?;
     let items: Vec<Value> = page
@@ -195,14 +216,25 @@ pub async fn list(State(state): State<AppState>, auth: Auth, Query(q): Query<Lis
 
 #[utoipa::path(get, path = "/api/orders/{id}", tag = "orders", params(("id" = i64, Path)),
     responses((status = 200), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get_one(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     let o = load_visible(&state, &auth, id).await?;
     Ok(axum::Json(present::order_detail(&state, &o, &auth).await?))
 }
 
 #[utoipa::path(get, path = "/api/orders/by-case/{case}", tag = "orders", params(("case" = String, Path)), responses((status = 200), (status = 404)))]
-pub async fn by_case(State(state): State<AppState>, auth: Auth, Path(case): Path<String>) -> ApiResult<axum::Json<Value>> {
-    let o = state.store.order_by_case(&CaseNumber::parse(&case)?).await?;
+pub async fn by_case(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(case): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    let o = state
+        .store
+        .order_by_case(&CaseNumber::parse(&case)?)
+        .await?;
     if !can_see(&state, &auth, &o) {
         return Err(ApiError::out_of_scope());
     }
@@ -211,10 +243,16 @@ pub async fn by_case(State(state): State<AppState>, auth: Auth, Path(case): Path
 
 /// Every event of the order, oldest first (actor, time, reason, payload).
 #[utoipa::path(get, path = "/api/orders/{id}/history", tag = "orders", params(("id" = i64, Path)), responses((status = 200)))]
-pub async fn history(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     let o = load_visible(&state, &auth, id).await?;
     let events = state.store.history(o.id).await?;
-    Ok(axum::Json(present::history(&state, &o, &events, &auth).await?))
+    Ok(axum::Json(
+        present::history(&state, &o, &events, &auth).await?,
+    ))
 }
 
 /// The body of `POST /api/orders/{id}/actions`: the command (tagged by
@@ -250,7 +288,10 @@ pub async fn act(
         .ok_or_else(|| ApiError::bad_request("body must be a JSON object with an \"action\""))?;
     let version = match obj.remove("version") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.as_i64().ok_or_else(|| ApiError::bad_request("version must be an integer"))?),
+        Some(Value::Number(n)) => Some(
+            n.as_i64()
+                .ok_or_else(|| ApiError::bad_request("version must be an integer"))?,
+        ),
         Some(_) => return Err(ApiError::bad_request("version must be an integer")),
     };
     let version = match (version, headers.get(header::IF_MATCH)) {
@@ -282,32 +323,68 @@ pub async fn act(
         err.code = "invalid_action";
         return Err(err);
     }
-    if matches!(cmd, Command::DeadlineWarning { .. } | Command::DeadlineOverdue { .. }) {
-        return Err(ApiError::forbidden("deadline events are raised by the scheduler"));
+    if matches!(
+        cmd,
+        Command::DeadlineWarning { .. } | Command::DeadlineOverdue { .. }
+    ) {
+        return Err(ApiError::forbidden(
+            "deadline events are raised by the scheduler",
+        ));
     }
     let o = load_visible(&state, &auth, id).await?;
     let after = state
         .store
-        .execute(o.id, version, &auth.actor(), &cmd, reason.as_deref(), Utc::now())
+        .execute(
+            o.id,
+            version,
+            &auth.actor(),
+            &cmd,
+            reason.as_deref(),
+            Utc::now(),
+        )
         .await?;
-    Ok(axum::Json(present::order_detail(&state, &after, &auth).await?))
+    Ok(axum::Json(
+        present::order_detail(&state, &after, &auth).await?,
+    ))
 }
 
 /// Uploads a photo or document (multipart field `file`).
 #[utoipa::path(post, path = "/api/orders/{id}/attachments", tag = "orders", params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", content = Object), responses((status = 201), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn upload(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>, mut mp: Multipart) -> ApiResult<impl IntoResponse> {
+pub async fn upload(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    mut mp: Multipart,
+) -> ApiResult<impl IntoResponse> {
     let o = load_visible(&state, &auth, id).await?;
-    while let Some(field) = mp.next_field().await.map_err(|e| ApiError::bad_request(format!("multipart: {e}")))? {
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("multipart: {e}")))?
+    {
         if field.name() != Some("file") {
             continue;
         }
         let name = field.file_name().unwrap_or("upload").to_string();
-        let ct = field.content_type().unwrap_or("application/octet-stream").to_string();
-        let bytes: Bytes = field.bytes().await.map_err(|e| ApiError::bad_request(format!("upload: {e}")))?;
+        let ct = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes: Bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("upload: {e}")))?;
         let (att, _) = state
             .store
-            .save_attachment(o.id, &name, &ct, &bytes, &auth.actor(), &state.settings.attachments)
+            .save_attachment(
+                o.id,
+                &name,
+                &ct,
+                &bytes,
+                &auth.actor(),
+                &state.settings.attachments,
+            )
             .await?;
         return Ok((StatusCode::CREATED, axum::Json(json!(att))));
     }
@@ -315,7 +392,11 @@ pub async fn upload(State(state): State<AppState>, auth: Auth, Path(id): Path<i6
 }
 
 #[utoipa::path(get, path = "/api/attachments/{id}", tag = "orders", params(("id" = i64, Path)), responses((status = 200, description = "The file")))]
-pub async fn download(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+pub async fn download(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     let att = state.store.attachment(id).await?;
     if let Some(oid) = att.order_id {
         load_visible(&state, &auth, oid.0).await?;
@@ -327,11 +408,18 @@ pub async fn download(State(state): State<AppState>, auth: Auth, Path(id): Path<
         "attachment; filename*=UTF-8''{}",
         att.name
             .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            })
             .collect::<String>()
     );
     Ok((
-        [(header::CONTENT_TYPE, att.content_type.clone()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, att.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         bytes,
     ))
 }
@@ -344,9 +432,16 @@ pub struct SuggestQuery {
 
 /// The department routing rules suggest for a category in a district.
 #[utoipa::path(get, path = "/api/routing/suggest", tag = "orders", params(SuggestQuery), responses((status = 200)))]
-pub async fn suggest(State(state): State<AppState>, _auth: Auth, Query(q): Query<SuggestQuery>) -> axum::Json<Value> {
+pub async fn suggest(
+    State(state): State<AppState>,
+    _auth: Auth,
+    Query(q): Query<SuggestQuery>,
+) -> axum::Json<Value> {
     let snap = state.store.snapshot();
-    let d = snap.suggest_department(q.category_id.map(CategoryId), q.district_id.map(DepartmentId));
+    let d = snap.suggest_department(
+        q.category_id.map(CategoryId),
+        q.district_id.map(DepartmentId),
+    );
     axum::Json(json!({
         "department_id": d,
         "department_name": d.map(|d| snap.org.name(d)),
@@ -357,5 +452,7 @@ pub async fn suggest(State(state): State<AppState>, _auth: Auth, Query(q): Query
 #[utoipa::path(get, path = "/api/stats/orders", tag = "orders", responses((status = 200)))]
 pub async fn stats(State(state): State<AppState>, auth: Auth) -> ApiResult<axum::Json<Value>> {
     auth.require_centre()?;
-    Ok(axum::Json(json!(state.store.order_stats(Utc::now()).await?)))
+    Ok(axum::Json(json!(
+        state.store.order_stats(Utc::now()).await?
+    )))
 }

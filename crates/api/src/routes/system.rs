@@ -39,7 +39,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             for (k, v) in &s.by_light {
                 let _ = writeln!(out, "rexian_orders_light{{light=\"{k}\"}} {v}");
             }
-            let _ = writeln!(out, "# HELP rexian_orders_overdue Overdue running clocks by clock.");
+            let _ = writeln!(
+                out,
+                "# HELP rexian_orders_overdue Overdue running clocks by clock."
+            );
             let _ = writeln!(out, "# TYPE rexian_orders_overdue gauge");
             for (k, v) in &s.overdue_by_clock {
                 let _ = writeln!(out, "rexian_orders_overdue{{clock=\"{k}\"}} {v}");

@@ -43,24 +43,72 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(db_url: Option<String>) -> TestApp {
-    let dir = std::env::temp_dir().join(format!("rexian-api-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "rexian-api-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     let mut opts = StoreOptions::sqlite_in(&dir);
     if let Some(u) = db_url {
         opts.url = u;
     }
     let store = Store::open(&opts).await.unwrap();
-    let d = |parent, code: &str, name: &str, kind| DepartmentInput { parent_id: parent, code: code.into(), name: name.into(), kind };
-    let centre = store.create_department(&d(None, "centre", "热线中心", DepartmentKind::Centre)).await.unwrap();
-    let district = store.create_department(&d(None, "d1", "东城区", DepartmentKind::District)).await.unwrap();
-    let street = store.create_department(&d(Some(district), "d1s1", "东华街道", DepartmentKind::Street)).await.unwrap();
-    let other_district = store.create_department(&d(None, "d2", "西城区", DepartmentKind::District)).await.unwrap();
-    let water = store.create_department(&d(None, "water", "市水务局", DepartmentKind::Functional)).await.unwrap();
-    let cat = |parent, code: &str, name: &str| CategoryInput { parent_id: parent, code: code.into(), name: name.into() };
-    let water_cat = store.create_category(&cat(None, "water", "供水")).await.unwrap();
-    let outage_cat = store.create_category(&cat(Some(water_cat), "water.outage", "停水")).await.unwrap();
-    let roads_cat = store.create_category(&cat(None, "roads", "道路")).await.unwrap();
-    store.put_routing_rule(water_cat, None, water).await.unwrap();
-    store.put_routing_rule(roads_cat, Some(district), district).await.unwrap();
+    let d = |parent, code: &str, name: &str, kind| DepartmentInput {
+        parent_id: parent,
+        code: code.into(),
+        name: name.into(),
+        kind,
+    };
+    let centre = store
+        .create_department(&d(None, "centre", "热线中心", DepartmentKind::Centre))
+        .await
+        .unwrap();
+    let district = store
+        .create_department(&d(None, "d1", "东城区", DepartmentKind::District))
+        .await
+        .unwrap();
+    let street = store
+        .create_department(&d(
+            Some(district),
+            "d1s1",
+            "东华街道",
+            DepartmentKind::Street,
+        ))
+        .await
+        .unwrap();
+    let other_district = store
+        .create_department(&d(None, "d2", "西城区", DepartmentKind::District))
+        .await
+        .unwrap();
+    let water = store
+        .create_department(&d(None, "water", "市水务局", DepartmentKind::Functional))
+        .await
+        .unwrap();
+    let cat = |parent, code: &str, name: &str| CategoryInput {
+        parent_id: parent,
+        code: code.into(),
+        name: name.into(),
+    };
+    let water_cat = store
+        .create_category(&cat(None, "water", "供水"))
+        .await
+        .unwrap();
+    let outage_cat = store
+        .create_category(&cat(Some(water_cat), "water.outage", "停水"))
+        .await
+        .unwrap();
+    let roads_cat = store
+        .create_category(&cat(None, "roads", "道路"))
+        .await
+        .unwrap();
+    store
+        .put_routing_rule(water_cat, None, water)
+        .await
+        .unwrap();
+    store
+        .put_routing_rule(roads_cat, Some(district), district)
+        .await
+        .unwrap();
     for (u, role, dept) in [
         ("agent", Role::Agent, centre),
         ("dispatcher", Role::Dispatcher, centre),
@@ -76,19 +124,36 @@ pub async fn spawn_app_with(db_url: Option<String>) -> TestApp {
         ("oh", Role::DepartmentHandler, other_district),
     ] {
         store
-            .create_user(&UserInput { username: u.into(), display_name: u.into(), password: PASSWORD.into(), role, department_id: dept })
+            .create_user(&UserInput {
+                username: u.into(),
+                display_name: u.into(),
+                password: PASSWORD.into(),
+                role,
+                department_id: dept,
+            })
             .await
             .unwrap();
     }
-    store.insert_api_key(OPEN311_KEY, "test client", "open311").await.unwrap();
-    let settings = ApiSettings { scheduler_interval: None, jurisdiction_id: "test.rexian".into(), ..ApiSettings::default() };
+    store
+        .insert_api_key(OPEN311_KEY, "test client", "open311")
+        .await
+        .unwrap();
+    let settings = ApiSettings {
+        scheduler_interval: None,
+        jurisdiction_id: "test.rexian".into(),
+        ..ApiSettings::default()
+    };
     let state = AppState::new(store.clone(), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(rexian_api::launch_with_listener(listener, state, async move {
-        let _ = rx.await;
-    }));
+    tokio::spawn(rexian_api::launch_with_listener(
+        listener,
+        state,
+        async move {
+            let _ = rx.await;
+        },
+    ));
     TestApp {
         base: format!("http://{addr}"),
         store,
@@ -107,7 +172,10 @@ pub async fn spawn_app_with(db_url: Option<String>) -> TestApp {
 
 fn rand_suffix() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
 /// An API client signed in with a bearer token.
@@ -133,25 +201,50 @@ impl TestApp {
             .unwrap();
         assert_eq!(r.status(), 200, "login {username}");
         let body: Value = r.json().await.unwrap();
-        Client { http, base: self.base.clone(), token: body["token"].as_str().unwrap().to_string() }
+        Client {
+            http,
+            base: self.base.clone(),
+            token: body["token"].as_str().unwrap().to_string(),
+        }
     }
 }
 
 impl Client {
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.http.get(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self.http.post(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut rb = self.http.request(method, format!("{}{}", self.base, path)).bearer_auth(&self.token);
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(&b);
         }
@@ -162,6 +255,7 @@ impl Client {
 
     /// Runs an order action and returns (status, body).
     pub async fn act(&self, id: i64, action: Value) -> (u16, Value) {
-        self.post(&format!("/api/orders/{id}/actions"), action).await
+        self.post(&format!("/api/orders/{id}/actions"), action)
+            .await
     }
 }

@@ -122,7 +122,11 @@ pub(crate) async fn insert(conn: &mut AnyConnection, o: &WorkOrder) -> Result<Or
 }
 
 /// Writes the new view if nobody wrote since `expected_version`.
-pub(crate) async fn update(conn: &mut AnyConnection, o: &WorkOrder, expected_version: i64) -> Result<()> {
+pub(crate) async fn update(
+    conn: &mut AnyConnection,
+    o: &WorkOrder,
+    expected_version: i64,
+) -> Result<()> {
     let mut sql = Sql::new("UPDATE orders SET (");
     sql.push(&COLS[..COLS.len() - 1].join(", ")).push(") = (");
     let mut vals = Sql::default();
@@ -172,7 +176,11 @@ pub(crate) async fn load(conn: &mut AnyConnection, id: OrderId) -> Result<WorkOr
     view_from_row(&r)
 }
 
-pub(crate) async fn append_events(conn: &mut AnyConnection, id: OrderId, events: &[Event]) -> Result<()> {
+pub(crate) async fn append_events(
+    conn: &mut AnyConnection,
+    id: OrderId,
+    events: &[Event],
+) -> Result<()> {
     for e in events {
         Sql::new("INSERT INTO order_events (order_id, seq, kind, actor_id, actor_name, at, reason, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .arg(id.0)
@@ -191,8 +199,14 @@ pub(crate) async fn append_events(conn: &mut AnyConnection, id: OrderId, events:
 }
 
 /// Keeps `order_departments` (who may see the order) in step with the view.
-pub(crate) async fn sync_departments(conn: &mut AnyConnection, before: Option<&WorkOrder>, after: &WorkOrder) -> Result<()> {
-    let same = before.is_some_and(|b| b.main_department == after.main_department && b.co_departments == after.co_departments);
+pub(crate) async fn sync_departments(
+    conn: &mut AnyConnection,
+    before: Option<&WorkOrder>,
+    after: &WorkOrder,
+) -> Result<()> {
+    let same = before.is_some_and(|b| {
+        b.main_department == after.main_department && b.co_departments == after.co_departments
+    });
     if same {
         return Ok(());
     }

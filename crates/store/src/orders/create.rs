@@ -38,7 +38,9 @@ impl Store {
             .unwrap_or_else(|| format!("system:{}", actor.name));
         if let Some(k) = idempotency_key {
             if k.is_empty() || k.len() > 200 {
-                return Err(StoreError::Invalid("Idempotency-Key must be 1 to 200 characters".into()));
+                return Err(StoreError::Invalid(
+                    "Idempotency-Key must be 1 to 200 characters".into(),
+                ));
             }
         }
         let snap = self.snapshot();
@@ -50,7 +52,9 @@ impl Store {
         }
         for d in [f.district_id, f.street_id].into_iter().flatten() {
             if snap.org.get(d).is_none() {
-                return Err(StoreError::Invalid(format!("unknown district or street {d}")));
+                return Err(StoreError::Invalid(format!(
+                    "unknown district or street {d}"
+                )));
             }
         }
         let suggested = snap.suggest_department(f.category_id, f.district_id);
@@ -66,12 +70,13 @@ impl Store {
                 .await?;
             if claimed.is_none() {
                 tx.rollback().await?;
-                let row = Sql::new("SELECT order_id FROM idempotency_keys WHERE owner = $1 AND key = $2")
-                    .arg(owner.as_str())
-                    .arg(key)
-                    .query()
-                    .fetch_one(self.w())
-                    .await?;
+                let row =
+                    Sql::new("SELECT order_id FROM idempotency_keys WHERE owner = $1 AND key = $2")
+                        .arg(owner.as_str())
+                        .arg(key)
+                        .query()
+                        .fetch_one(self.w())
+                        .await?;
                 let id = OrderId(row.try_get("order_id")?);
                 return Ok((self.order(id).await?, false));
             }
@@ -140,7 +145,12 @@ async fn record_contact(conn: &mut AnyConnection, o: &WorkOrder, now: DateTime<U
     let Some(phone) = &o.fields.caller.phone else {
         return Ok(());
     };
-    let name = o.fields.caller.name.as_deref().filter(|_| !o.fields.caller.confidential);
+    let name = o
+        .fields
+        .caller
+        .name
+        .as_deref()
+        .filter(|_| !o.fields.caller.confidential);
     Sql::new("INSERT INTO citizens (phone, name, addresses, created_at, updated_at) VALUES ($1, $2, '[]', $3, $3) ON CONFLICT (phone) DO UPDATE SET name = COALESCE(citizens.name, excluded.name), updated_at = excluded.updated_at")
         .arg(phone.as_str())
         .arg(name)
@@ -148,7 +158,12 @@ async fn record_contact(conn: &mut AnyConnection, o: &WorkOrder, now: DateTime<U
         .query()
         .execute(&mut *conn)
         .await?;
-    if let Some(addr) = o.fields.address.as_deref().filter(|_| !o.fields.caller.confidential) {
+    if let Some(addr) = o
+        .fields
+        .address
+        .as_deref()
+        .filter(|_| !o.fields.caller.confidential)
+    {
         crate::citizens::add_address(conn, phone.as_str(), addr).await?;
     }
     Sql::new("INSERT INTO citizen_contacts (phone, at, channel, kind, ref, summary) VALUES ($1, $2, $3, 'order', $4, $5)")

@@ -68,14 +68,17 @@ impl Store {
                     source: before.id,
                     source_case: before.case_number.clone(),
                 }),
-                EventKind::Linked { .. } if !target.links.contains(&before.id) => Some(EventKind::Linked {
-                    other: before.id,
-                    other_case: before.case_number.clone(),
-                }),
+                EventKind::Linked { .. } if !target.links.contains(&before.id) => {
+                    Some(EventKind::Linked {
+                        other: before.id,
+                        other_case: before.case_number.clone(),
+                    })
+                }
                 _ => None,
             });
             if let Some(kind) = kind {
-                let (t_after, t_events) = fold_new(&target, vec![kind], actor, reason.as_deref(), now);
+                let (t_after, t_events) =
+                    fold_new(&target, vec![kind], actor, reason.as_deref(), now);
                 columns::update(&mut tx, &t_after, target.version).await?;
                 columns::append_events(&mut tx, target.id, &t_events).await?;
             }

@@ -17,8 +17,9 @@ impl Store {
     pub async fn import_orders(&self, histories: &[Vec<Event>]) -> Result<Vec<OrderId>> {
         let mut views = Vec::with_capacity(histories.len());
         for (i, h) in histories.iter().enumerate() {
-            let v = WorkOrder::fold(OrderId(0), h)
-                .ok_or_else(|| StoreError::Invalid(format!("history {i} does not start with a registration")))?;
+            let v = WorkOrder::fold(OrderId(0), h).ok_or_else(|| {
+                StoreError::Invalid(format!("history {i} does not start with a registration"))
+            })?;
             views.push(v);
         }
         let mut tx = self.w().begin().await?;

@@ -4,8 +4,8 @@
 
 pub(crate) mod columns;
 mod create;
-mod import;
 pub(crate) mod execute;
+mod import;
 mod query;
 
 pub use create::NewOrder;

@@ -28,7 +28,12 @@ pub struct OrderFilter {
     /// The category or any subcategory.
     pub category: Option<CategoryId>,
     pub order_type: Option<OrderType>,
-    pub channel: Option<Channel>,
+    /// Any of these channels (empty: all).
+    pub channels: Vec<Channel>,
+    /// Exactly one of these categories, without subcategories (empty: no filter).
+    pub categories_exact: Vec<CategoryId>,
+    /// `Some(false)`: leave out confidential (whistleblower) orders.
+    pub confidential: Option<bool>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
     pub phone: Option<PhoneNumber>,
@@ -146,7 +151,10 @@ impl Store {
         }
         if let Some(light) = f.light {
             let (warn, due) = match f.clock {
-                Some(c) => (format!("{}_warn", c.as_str()), format!("{}_due", c.as_str())),
+                Some(c) => (
+                    format!("{}_warn", c.as_str()),
+                    format!("{}_due", c.as_str()),
+                ),
                 None => ("next_warn".to_string(), "next_due".to_string()),
             };
             let n = now.timestamp_millis();
@@ -185,8 +193,22 @@ impl Store {
         if let Some(t) = f.order_type {
             sql.push(" AND order_type = ").bind(t.as_str());
         }
-        if let Some(c) = f.channel {
-            sql.push(" AND channel = ").bind(c.as_str());
+        if !f.channels.is_empty() {
+            sql.push(" AND channel IN (");
+            for (i, c) in f.channels.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(c.as_str());
+            }
+            sql.push(")");
+        }
+        if !f.categories_exact.is_empty() {
+            let ids: Vec<i64> = f.categories_exact.iter().map(|c| c.0).collect();
+            in_list(&mut sql, "category_id", &ids);
+        }
+        if let Some(c) = f.confidential {
+            sql.push(" AND confidential = ").bind(c);
         }
         if let Some(t) = f.created_from {
             sql.push(" AND created_at >= ").bind(t);
@@ -286,4 +308,3 @@ impl Store {
         Ok(s)
     }
 }
-
