@@ -113,7 +113,10 @@ impl From<StoreError> for ApiError {
             StoreError::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
             }
-            StoreError::Db(_) | StoreError::Corrupt(_) | StoreError::Io(_) => ApiError::internal(e),
+            StoreError::Db(_)
+            | StoreError::Sqlite(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Io(_) => ApiError::internal(e),
         }
     }
 }

@@ -466,7 +466,7 @@ async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Confi
         while done < n {
             let batch = (n - done).min(5000);
             let h = synth_histories(&store, done, batch)?;
-            store.import_orders(&h).await?;
+            store.import_orders(h).await?;
             done += batch;
             if done % 100_000 < batch {
                 println!(

@@ -4,6 +4,7 @@
 //! never a dangling row.
 
 use crate::error::{Result, StoreError};
+use crate::exec::{Exec, TxBody};
 use crate::sql::{from_ms, Sql};
 use crate::Store;
 use chrono::{DateTime, Datelike, Utc};
@@ -92,6 +93,49 @@ fn check_type(content_type: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+struct AddAttachment {
+    order: OrderId,
+    name: String,
+    content_type: String,
+    size: i64,
+    stored_as: String,
+    actor: Actor,
+    now: DateTime<Utc>,
+}
+
+impl TxBody for AddAttachment {
+    type Out = (i64, WorkOrder);
+
+    async fn run<E: Exec>(self, tx: &mut E) -> Result<(i64, WorkOrder)> {
+        let row = tx
+            .fetch_optional(
+                &Sql::new("INSERT INTO attachments (order_id, name, content_type, size, stored_as, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                    .arg(self.order.0)
+                    .arg(self.name.as_str())
+                    .arg(self.content_type.as_str())
+                    .arg(self.size)
+                    .arg(self.stored_as.as_str())
+                    .arg(self.actor.name.as_str())
+                    .arg(self.now),
+            )
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("insert returned no id".into()))?;
+        let id = row.i64("id")?;
+        let view = crate::orders::execute::append_system_event(
+            tx,
+            self.order,
+            &self.actor,
+            EventKind::AttachmentAdded {
+                attachment_id: id,
+                name: self.name,
+            },
+            self.now,
+        )
+        .await?;
+        Ok((id, view))
+    }
+}
+
 impl Store {
     fn attachment_path(&self, stored_as: &str) -> PathBuf {
         self.data_dir().join("attachments").join(stored_as)
@@ -159,40 +203,24 @@ impl Store {
             .unwrap_or("")
             .trim()
             .to_lowercase();
-        let mut tx = self.w().begin().await?;
-        let row = Sql::new("INSERT INTO attachments (order_id, name, content_type, size, stored_as, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-            .arg(order.0)
-            .arg(name.as_str())
-            .arg(ct.as_str())
-            .arg(bytes.len() as i64)
-            .arg(stored_as.as_str())
-            .arg(actor.name.as_str())
-            .arg(now)
-            .query()
-            .fetch_one(&mut *tx)
-            .await?;
-        let id: i64 = row.try_get("id")?;
-        let view = self
-            .append_system_event(
-                &mut tx,
+        let result = self
+            .write(AddAttachment {
                 order,
-                actor,
-                EventKind::AttachmentAdded {
-                    attachment_id: id,
-                    name: name.clone(),
-                },
+                name: name.clone(),
+                content_type: ct.clone(),
+                size: bytes.len() as i64,
+                stored_as: stored_as.clone(),
+                actor: actor.clone(),
                 now,
-            )
+            })
             .await;
-        let view = match view {
+        let (id, view) = match result {
             Ok(v) => v,
             Err(e) => {
-                drop(tx);
                 let _ = std::fs::remove_file(&path);
                 return Err(e);
             }
         };
-        tx.commit().await?;
         Ok((
             Attachment {
                 id,

@@ -2,6 +2,7 @@
 //! why, every order and contact in one timeline, fuzzy search, CSV in and out.
 
 use crate::error::{Result, StoreError};
+use crate::exec::Exec;
 use crate::sql::{from_ms, Sql};
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -9,7 +10,7 @@ use rexian_core::citizen::CitizenTag;
 use rexian_core::org::Actor;
 use rexian_core::values::{bounded_text, PhoneNumber};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 pub const MAX_ADDRESSES: usize = 10;
 
@@ -46,14 +47,12 @@ pub struct TimelineEntry {
 
 pub type Contact = TimelineEntry;
 
-pub(crate) async fn add_address(conn: &mut AnyConnection, phone: &str, addr: &str) -> Result<()> {
-    let row = Sql::new("SELECT addresses FROM citizens WHERE phone = $1")
-        .arg(phone)
-        .query()
-        .fetch_optional(&mut *conn)
+pub(crate) async fn add_address<E: Exec>(tx: &mut E, phone: &str, addr: &str) -> Result<()> {
+    let row = tx
+        .fetch_optional(&Sql::new("SELECT addresses FROM citizens WHERE phone = $1").arg(phone))
         .await?;
     let mut list: Vec<String> = match row {
-        Some(r) => serde_json::from_str(&r.try_get::<String, _>("addresses")?)?,
+        Some(r) => serde_json::from_str(&r.string("addresses")?)?,
         None => return Ok(()),
     };
     if list.iter().any(|a| a == addr) {
@@ -61,12 +60,12 @@ pub(crate) async fn add_address(conn: &mut AnyConnection, phone: &str, addr: &st
     }
     list.insert(0, addr.to_string());
     list.truncate(MAX_ADDRESSES);
-    Sql::new("UPDATE citizens SET addresses = $1 WHERE phone = $2")
-        .arg(serde_json::to_string(&list)?)
-        .arg(phone)
-        .query()
-        .execute(&mut *conn)
-        .await?;
+    tx.execute(
+        &Sql::new("UPDATE citizens SET addresses = $1 WHERE phone = $2")
+            .arg(serde_json::to_string(&list)?)
+            .arg(phone),
+    )
+    .await?;
     Ok(())
 }
 

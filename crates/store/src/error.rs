@@ -21,6 +21,8 @@ pub enum StoreError {
     BadCredentials,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("SQLite error: {0}")]
+    Sqlite(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("file error: {0}")]

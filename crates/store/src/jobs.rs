@@ -6,8 +6,10 @@
 //! fired ones stay as the record.
 
 use crate::error::{Result, StoreError};
+use crate::exec::{Exec, TxBody};
 use crate::orders::columns;
 use crate::orders::execute::fold_new;
+use crate::snapshot::Snapshot;
 use crate::sql::{from_ms, ms, Sql};
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -16,7 +18,8 @@ use rexian_core::ids::OrderId;
 use rexian_core::order::{self, Command, Ctx, OrderError, WorkOrder};
 use rexian_core::org::Actor;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Job {
@@ -53,8 +56,8 @@ fn desired(o: &WorkOrder) -> Vec<(String, i64)> {
 }
 
 /// Replaces the order's unfired jobs when its deadlines changed.
-pub(crate) async fn reconcile(
-    conn: &mut AnyConnection,
+pub(crate) async fn reconcile<E: Exec>(
+    conn: &mut E,
     before: &WorkOrder,
     after: &WorkOrder,
 ) -> Result<()> {
@@ -70,29 +73,18 @@ pub(crate) async fn reconcile(
         del.push(" AND NOT (kind = ").bind(kind.as_str());
         del.push(" AND due_at = ").bind(*due).push(")");
     }
-    del.query().execute(&mut *conn).await?;
-    for (kind, due) in want {
-        Sql::new("INSERT INTO jobs (order_id, kind, due_at) VALUES ($1, $2, $3) ON CONFLICT (order_id, kind, due_at) DO NOTHING")
-            .arg(after.id.0)
-            .arg(kind)
-            .arg(due)
-            .query()
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+    conn.execute(&del).await?;
+    schedule_new(conn, after).await
 }
 
 /// Jobs for an order that had none (imports).
-pub(crate) async fn schedule_new(conn: &mut AnyConnection, o: &WorkOrder) -> Result<()> {
+pub(crate) async fn schedule_new<E: Exec>(conn: &mut E, o: &WorkOrder) -> Result<()> {
     for (kind, due) in desired(o) {
-        Sql::new("INSERT INTO jobs (order_id, kind, due_at) VALUES ($1, $2, $3) ON CONFLICT (order_id, kind, due_at) DO NOTHING")
+        let sql = Sql::new("INSERT INTO jobs (order_id, kind, due_at) VALUES ($1, $2, $3) ON CONFLICT (order_id, kind, due_at) DO NOTHING")
             .arg(o.id.0)
             .arg(kind)
-            .arg(due)
-            .query()
-            .execute(&mut *conn)
-            .await?;
+            .arg(due);
+        conn.execute(&sql).await?;
     }
     Ok(())
 }
@@ -152,24 +144,51 @@ impl Store {
     }
 
     async fn fire(&self, job: i64, id: OrderId, kind: &str, now: DateTime<Utc>) -> Result<bool> {
-        let snap = self.snapshot();
-        let mut tx = self.w().begin().await?;
-        let claimed = Sql::new("UPDATE jobs SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL")
-            .arg(now)
-            .arg(job)
-            .query()
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        self.write(Fire {
+            snap: self.snapshot(),
+            job,
+            id,
+            kind: kind.to_string(),
+            now,
+        })
+        .await
+    }
+}
+
+struct Fire {
+    snap: Arc<Snapshot>,
+    job: i64,
+    id: OrderId,
+    kind: String,
+    now: DateTime<Utc>,
+}
+
+impl TxBody for Fire {
+    type Out = bool;
+
+    async fn run<E: Exec>(self, tx: &mut E) -> Result<bool> {
+        let Fire {
+            snap,
+            job,
+            id,
+            kind,
+            now,
+        } = self;
+        let claimed = tx
+            .execute(
+                &Sql::new("UPDATE jobs SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL")
+                    .arg(now)
+                    .arg(job),
+            )
+            .await?;
         if claimed == 0 {
             // Another node fired it first.
             return Ok(false);
         }
-        let Some(cmd) = parse_kind(kind) else {
-            tx.commit().await?;
+        let Some(cmd) = parse_kind(&kind) else {
             return Ok(false);
         };
-        let before = columns::load(&mut tx, id).await?;
+        let before = columns::load(tx, id).await?;
         let ctx = Ctx {
             now,
             calendar: &snap.calendar,
@@ -180,20 +199,16 @@ impl Store {
         let actor = Actor::system("scheduler");
         let kinds = match order::decide(&before, &cmd, None, &actor, &ctx) {
             Ok(k) => k,
+            // The step was done or the clock moved: keep the claim, no event.
             Err(OrderError::Rule(_))
             | Err(OrderError::IllegalState { .. })
-            | Err(OrderError::Suspended { .. }) => {
-                // The step was done or the clock moved: keep the claim, no event.
-                tx.commit().await?;
-                return Ok(false);
-            }
+            | Err(OrderError::Suspended { .. }) => return Ok(false),
             Err(e) => return Err(e.into()),
         };
         let (after, events) = fold_new(&before, kinds, &actor, None, now);
-        columns::update(&mut tx, &after, before.version).await?;
-        columns::append_events(&mut tx, id, &events).await?;
-        reconcile(&mut tx, &before, &after).await?;
-        tx.commit().await?;
+        columns::update(tx, &after, before.version).await?;
+        columns::append_events(tx, id, &events).await?;
+        reconcile(tx, &before, &after).await?;
         Ok(true)
     }
 }

@@ -8,6 +8,7 @@ mod attachments;
 mod audit;
 mod citizens;
 mod error;
+mod exec;
 mod jobs;
 mod migrate;
 mod orders;
@@ -72,6 +73,8 @@ struct Inner {
     read: AnyPool,
     backend: Backend,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// SQLite: the thread that runs write transactions (see `exec`).
+    writer: Option<exec::Writer>,
     data_dir: PathBuf,
     time_zone: String,
 }
@@ -134,12 +137,20 @@ impl Store {
             }
         };
         migrate::run(&write, backend).await?;
+        let writer = match backend {
+            Backend::Sqlite => Some(exec::Writer::start(
+                &sqlite_path(&opts.url),
+                opts.sqlite_sync_full,
+            )?),
+            Backend::Postgres => None,
+        };
         let store = Store {
             inner: Arc::new(Inner {
                 write,
                 read,
                 backend,
                 snapshot: RwLock::new(Arc::new(Snapshot::empty(&opts.time_zone)?)),
+                writer,
                 data_dir: opts.data_dir.clone(),
                 time_zone: opts.time_zone.clone(),
             }),
@@ -163,6 +174,20 @@ impl Store {
 
     pub(crate) fn r(&self) -> &AnyPool {
         &self.inner.read
+    }
+
+    /// Runs a write transaction: on the SQLite writer thread, or on a pooled
+    /// PostgreSQL connection.
+    pub(crate) async fn write<B: exec::TxBody>(&self, body: B) -> Result<B::Out> {
+        match &self.inner.writer {
+            Some(w) => w.run(body).await,
+            None => {
+                let mut tx = self.w().begin().await?;
+                let out = body.run(&mut exec::AnyExec(&mut tx)).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
     }
 
     /// The configuration currently in force (organisation, categories, rules,
@@ -195,6 +220,14 @@ impl Store {
         sqlx::query("SELECT 1").execute(self.r()).await?;
         Ok(())
     }
+}
+
+/// The file of a `sqlite://path?options` URL.
+fn sqlite_path(url: &str) -> String {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    rest.split('?').next().unwrap_or(rest).to_string()
 }
 
 /// Hides the password in a database URL for logs and `print-config`.

@@ -1,12 +1,11 @@
 //! The read model's row: the view as JSON plus the columns lists filter on.
 
 use crate::error::{Result, StoreError};
+use crate::exec::{Exec, Row};
 use crate::sql::Sql;
 use rexian_core::deadline::{Clock, ClockState};
 use rexian_core::ids::OrderId;
 use rexian_core::order::{Event, WorkOrder};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// Warning and due instants of a clock while it runs (not done, not paused,
 /// order open and not suspended); `None` otherwise, so the light of a list
@@ -111,19 +110,22 @@ fn push_values(sql: &mut Sql, o: &WorkOrder) -> Result<()> {
     Ok(())
 }
 
-pub(crate) async fn insert(conn: &mut AnyConnection, o: &WorkOrder) -> Result<OrderId> {
+pub(crate) async fn insert<E: Exec>(conn: &mut E, o: &WorkOrder) -> Result<OrderId> {
     let mut sql = Sql::new("INSERT INTO orders (case_number, ");
     sql.push(&COLS.join(", ")).push(") VALUES (");
     sql.bind(o.case_number.as_str()).push(", ");
     push_values(&mut sql, o)?;
     sql.push(") RETURNING id");
-    let row = sql.query().fetch_one(conn).await?;
-    Ok(OrderId(row.try_get("id")?))
+    let row = conn
+        .fetch_optional(&sql)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("insert returned no id".into()))?;
+    Ok(OrderId(row.i64("id")?))
 }
 
 /// Writes the new view if nobody wrote since `expected_version`.
-pub(crate) async fn update(
-    conn: &mut AnyConnection,
+pub(crate) async fn update<E: Exec>(
+    conn: &mut E,
     o: &WorkOrder,
     expected_version: i64,
 ) -> Result<()> {
@@ -141,16 +143,13 @@ pub(crate) async fn update(
     }
     sql.push(") WHERE id = ").bind(o.id.0);
     sql.push(" AND version = ").bind(expected_version);
-    let r = sql.query().execute(&mut *conn).await?;
-    if r.rows_affected() == 0 {
-        let current = Sql::new("SELECT version FROM orders WHERE id = $1")
-            .arg(o.id.0)
-            .query()
-            .fetch_optional(&mut *conn)
+    if conn.execute(&sql).await? == 0 {
+        let current = conn
+            .fetch_optional(&Sql::new("SELECT version FROM orders WHERE id = $1").arg(o.id.0))
             .await?;
         return match current {
             Some(r) => Err(StoreError::Conflict {
-                current: r.try_get("version")?,
+                current: r.i64("version")?,
             }),
             None => Err(StoreError::NotFound(format!("order {}", o.id))),
         };
@@ -158,31 +157,29 @@ pub(crate) async fn update(
     Ok(())
 }
 
-pub(crate) fn view_from_row(r: &AnyRow) -> Result<WorkOrder> {
-    let data: String = r.try_get("data")?;
+pub(crate) fn view_from_row(r: &Row) -> Result<WorkOrder> {
+    let data = r.string("data")?;
     let mut o: WorkOrder = serde_json::from_str(&data)?;
-    o.id = OrderId(r.try_get("id")?);
-    o.version = r.try_get("version")?;
+    o.id = OrderId(r.i64("id")?);
+    o.version = r.i64("version")?;
     Ok(o)
 }
 
-pub(crate) async fn load(conn: &mut AnyConnection, id: OrderId) -> Result<WorkOrder> {
-    let r = Sql::new("SELECT id, version, data FROM orders WHERE id = $1")
-        .arg(id.0)
-        .query()
-        .fetch_optional(conn)
+pub(crate) async fn load<E: Exec>(conn: &mut E, id: OrderId) -> Result<WorkOrder> {
+    let r = conn
+        .fetch_optional(&Sql::new("SELECT id, version, data FROM orders WHERE id = $1").arg(id.0))
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("order {id}")))?;
     view_from_row(&r)
 }
 
-pub(crate) async fn append_events(
-    conn: &mut AnyConnection,
+pub(crate) async fn append_events<E: Exec>(
+    conn: &mut E,
     id: OrderId,
     events: &[Event],
 ) -> Result<()> {
     for e in events {
-        Sql::new("INSERT INTO order_events (order_id, seq, kind, actor_id, actor_name, at, reason, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        let sql = Sql::new("INSERT INTO order_events (order_id, seq, kind, actor_id, actor_name, at, reason, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .arg(id.0)
             .arg(e.seq)
             .arg(e.kind.name())
@@ -190,17 +187,15 @@ pub(crate) async fn append_events(
             .arg(e.actor.name.as_str())
             .arg(e.at)
             .arg(e.reason.as_deref())
-            .arg(serde_json::to_string(e)?)
-            .query()
-            .execute(&mut *conn)
-            .await?;
+            .arg(serde_json::to_string(e)?);
+        conn.execute(&sql).await?;
     }
     Ok(())
 }
 
 /// Keeps `order_departments` (who may see the order) in step with the view.
-pub(crate) async fn sync_departments(
-    conn: &mut AnyConnection,
+pub(crate) async fn sync_departments<E: Exec>(
+    conn: &mut E,
     before: Option<&WorkOrder>,
     after: &WorkOrder,
 ) -> Result<()> {
@@ -210,24 +205,18 @@ pub(crate) async fn sync_departments(
     if same {
         return Ok(());
     }
-    Sql::new("DELETE FROM order_departments WHERE order_id = $1")
-        .arg(after.id.0)
-        .query()
-        .execute(&mut *conn)
+    conn.execute(&Sql::new("DELETE FROM order_departments WHERE order_id = $1").arg(after.id.0))
         .await?;
     for (i, d) in after.departments().iter().enumerate() {
-        Sql::new("INSERT INTO order_departments (order_id, department_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        let sql = Sql::new("INSERT INTO order_departments (order_id, department_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .arg(after.id.0)
             .arg(d.0)
-            .arg(if i == 0 { "main" } else { "co" })
-            .query()
-            .execute(&mut *conn)
-            .await?;
+            .arg(if i == 0 { "main" } else { "co" });
+        conn.execute(&sql).await?;
     }
     Ok(())
 }
 
-pub(crate) fn event_from_row(r: &AnyRow) -> Result<Event> {
-    let payload: String = r.try_get("payload")?;
-    Ok(serde_json::from_str(&payload)?)
+pub(crate) fn event_from_row(r: &Row) -> Result<Event> {
+    Ok(serde_json::from_str(&r.string("payload")?)?)
 }

@@ -3,6 +3,8 @@
 
 use super::columns;
 use crate::error::{Result, StoreError};
+use crate::exec::{Exec, TxBody};
+use crate::snapshot::Snapshot;
 use crate::sql::Sql;
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -11,7 +13,7 @@ use rexian_core::order::{self, Command, Ctx, Event, OrderFields, WorkOrder};
 use rexian_core::org::Actor;
 use rexian_core::values::CaseNumber;
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewOrder {
@@ -19,6 +21,120 @@ pub struct NewOrder {
     pub fields: OrderFields,
     /// Answered on the spot (直接办结): the order is closed at once.
     pub answer: Option<String>,
+}
+
+/// What the transaction found: a new order, or the one an idempotency key
+/// already points to.
+enum Created {
+    New(Box<WorkOrder>),
+    Replayed(OrderId),
+}
+
+struct Create {
+    snap: Arc<Snapshot>,
+    actor: Actor,
+    owner: String,
+    new: NewOrder,
+    key: Option<String>,
+    now: DateTime<Utc>,
+}
+
+impl TxBody for Create {
+    type Out = Created;
+
+    async fn run<E: Exec>(self, tx: &mut E) -> Result<Created> {
+        let Create {
+            snap,
+            actor,
+            owner,
+            new,
+            key,
+            now,
+        } = self;
+        if let Some(key) = &key {
+            let claim = Sql::new("INSERT INTO idempotency_keys (key, owner, order_id, created_at) VALUES ($1, $2, 0, $3) ON CONFLICT (owner, key) DO NOTHING")
+                .arg(key.as_str())
+                .arg(owner.as_str())
+                .arg(now);
+            if tx.execute(&claim).await? == 0 {
+                let row = tx
+                    .fetch_optional(
+                        &Sql::new(
+                            "SELECT order_id FROM idempotency_keys WHERE owner = $1 AND key = $2",
+                        )
+                        .arg(owner.as_str())
+                        .arg(key.as_str()),
+                    )
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("idempotency key vanished".into()))?;
+                return Ok(Created::Replayed(OrderId(row.i64("order_id")?)));
+            }
+        }
+        let suggested = snap.suggest_department(new.fields.category_id, new.fields.district_id);
+        let local_day = now.with_timezone(&snap.calendar.tz()).date_naive();
+        let seq = tx
+            .fetch_optional(
+                &Sql::new("INSERT INTO case_sequences (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = case_sequences.last + 1 RETURNING last")
+                    .arg(local_day.format("%Y%m%d").to_string()),
+            )
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("case sequence".into()))?
+            .i64("last")?;
+        let case = CaseNumber::new(local_day, seq)?;
+        let kind = order::register(&actor, case, new.fields, suggested)?;
+        let first = Event {
+            seq: 1,
+            at: now,
+            actor: actor.clone(),
+            reason: None,
+            kind,
+        };
+        let mut view = WorkOrder::from_registration(OrderId(0), &first)
+            .ok_or_else(|| StoreError::Corrupt("registration event".into()))?;
+        let mut events = vec![first];
+        if let Some(answer) = new.answer {
+            let ctx = Ctx {
+                now,
+                calendar: &snap.calendar,
+                spec: snap.deadline_spec(view.fields.category_id, view.fields.urgency),
+                org: &snap.org,
+                other: None,
+            };
+            for kind in order::decide(
+                &view,
+                &Command::AnswerOnTheSpot { answer },
+                None,
+                &actor,
+                &ctx,
+            )? {
+                let e = Event {
+                    seq: view.version + 1,
+                    at: now,
+                    actor: actor.clone(),
+                    reason: None,
+                    kind,
+                };
+                view.apply(&e);
+                events.push(e);
+            }
+        }
+        let id = columns::insert(tx, &view).await?;
+        view.id = id;
+        columns::append_events(tx, id, &events).await?;
+        if let Some(key) = &key {
+            tx.execute(
+                &Sql::new(
+                    "UPDATE idempotency_keys SET order_id = $1 WHERE owner = $2 AND key = $3",
+                )
+                .arg(id.0)
+                .arg(owner.as_str())
+                .arg(key.as_str()),
+            )
+            .await?;
+        }
+        record_contact(tx, &view, now).await?;
+        Ok(Created::New(Box::new(view)))
+    }
 }
 
 impl Store {
@@ -57,123 +173,48 @@ impl Store {
                 )));
             }
         }
-        let suggested = snap.suggest_department(f.category_id, f.district_id);
-
-        let mut tx = self.w().begin().await?;
-        if let Some(key) = idempotency_key {
-            let claimed = Sql::new("INSERT INTO idempotency_keys (key, owner, order_id, created_at) VALUES ($1, $2, 0, $3) ON CONFLICT (owner, key) DO NOTHING RETURNING order_id")
-                .arg(key)
-                .arg(owner.as_str())
-                .arg(now)
-                .query()
-                .fetch_optional(&mut *tx)
-                .await?;
-            if claimed.is_none() {
-                tx.rollback().await?;
-                let row =
-                    Sql::new("SELECT order_id FROM idempotency_keys WHERE owner = $1 AND key = $2")
-                        .arg(owner.as_str())
-                        .arg(key)
-                        .query()
-                        .fetch_one(self.w())
-                        .await?;
-                let id = OrderId(row.try_get("order_id")?);
-                return Ok((self.order(id).await?, false));
-            }
-        }
-        let local_day = now.with_timezone(&snap.calendar.tz()).date_naive();
-        let seq_row = Sql::new("INSERT INTO case_sequences (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = case_sequences.last + 1 RETURNING last")
-            .arg(local_day.format("%Y%m%d").to_string())
-            .query()
-            .fetch_one(&mut *tx)
-            .await?;
-        let case = CaseNumber::new(local_day, seq_row.try_get("last")?)?;
-        let kind = order::register(actor, case, new.fields, suggested)?;
-        let first = Event {
-            seq: 1,
-            at: now,
-            actor: actor.clone(),
-            reason: None,
-            kind,
-        };
-        let mut view = WorkOrder::from_registration(OrderId(0), &first)
-            .ok_or_else(|| StoreError::Corrupt("registration event".into()))?;
-        let mut events = vec![first];
-        if let Some(answer) = &new.answer {
-            let ctx = Ctx {
+        let out = self
+            .write(Create {
+                snap,
+                actor: actor.clone(),
+                owner,
+                new,
+                key: idempotency_key.map(str::to_string),
                 now,
-                calendar: &snap.calendar,
-                spec: snap.deadline_spec(view.fields.category_id, view.fields.urgency),
-                org: &snap.org,
-                other: None,
-            };
-            let cmd = Command::AnswerOnTheSpot {
-                answer: answer.clone(),
-            };
-            for kind in order::decide(&view, &cmd, None, actor, &ctx)? {
-                let e = Event {
-                    seq: view.version + 1,
-                    at: now,
-                    actor: actor.clone(),
-                    reason: None,
-                    kind,
-                };
-                view.apply(&e);
-                events.push(e);
-            }
+            })
+            .await?;
+        match out {
+            Created::New(o) => Ok((*o, true)),
+            Created::Replayed(id) => Ok((self.order(id).await?, false)),
         }
-        let id = columns::insert(&mut tx, &view).await?;
-        view.id = id;
-        columns::append_events(&mut tx, id, &events).await?;
-        if let Some(key) = idempotency_key {
-            Sql::new("UPDATE idempotency_keys SET order_id = $1 WHERE owner = $2 AND key = $3")
-                .arg(id.0)
-                .arg(owner.as_str())
-                .arg(key)
-                .query()
-                .execute(&mut *tx)
-                .await?;
-        }
-        record_contact(&mut tx, &view, now).await?;
-        tx.commit().await?;
-        Ok((view, true))
     }
 }
 
 /// The citizen's profile and timeline learn of every order with a phone number.
-async fn record_contact(conn: &mut AnyConnection, o: &WorkOrder, now: DateTime<Utc>) -> Result<()> {
+async fn record_contact<E: Exec>(tx: &mut E, o: &WorkOrder, now: DateTime<Utc>) -> Result<()> {
     let Some(phone) = &o.fields.caller.phone else {
         return Ok(());
     };
-    let name = o
-        .fields
-        .caller
-        .name
-        .as_deref()
-        .filter(|_| !o.fields.caller.confidential);
-    Sql::new("INSERT INTO citizens (phone, name, addresses, created_at, updated_at) VALUES ($1, $2, '[]', $3, $3) ON CONFLICT (phone) DO UPDATE SET name = COALESCE(citizens.name, excluded.name), updated_at = excluded.updated_at")
-        .arg(phone.as_str())
-        .arg(name)
-        .arg(now)
-        .query()
-        .execute(&mut *conn)
-        .await?;
-    if let Some(addr) = o
-        .fields
-        .address
-        .as_deref()
-        .filter(|_| !o.fields.caller.confidential)
-    {
-        crate::citizens::add_address(conn, phone.as_str(), addr).await?;
+    let confidential = o.fields.caller.confidential;
+    let name = o.fields.caller.name.as_deref().filter(|_| !confidential);
+    tx.execute(
+        &Sql::new("INSERT INTO citizens (phone, name, addresses, created_at, updated_at) VALUES ($1, $2, '[]', $3, $3) ON CONFLICT (phone) DO UPDATE SET name = COALESCE(citizens.name, excluded.name), updated_at = excluded.updated_at")
+            .arg(phone.as_str())
+            .arg(name)
+            .arg(now),
+    )
+    .await?;
+    if let Some(addr) = o.fields.address.as_deref().filter(|_| !confidential) {
+        crate::citizens::add_address(tx, phone.as_str(), addr).await?;
     }
-    Sql::new("INSERT INTO citizen_contacts (phone, at, channel, kind, ref, summary) VALUES ($1, $2, $3, 'order', $4, $5)")
-        .arg(phone.as_str())
-        .arg(now)
-        .arg(o.fields.channel.as_str())
-        .arg(o.case_number.as_str())
-        .arg(o.fields.title.as_str())
-        .query()
-        .execute(&mut *conn)
-        .await?;
+    tx.execute(
+        &Sql::new("INSERT INTO citizen_contacts (phone, at, channel, kind, ref, summary) VALUES ($1, $2, $3, 'order', $4, $5)")
+            .arg(phone.as_str())
+            .arg(now)
+            .arg(o.fields.channel.as_str())
+            .arg(o.case_number.as_str())
+            .arg(o.fields.title.as_str()),
+    )
+    .await?;
     Ok(())
 }

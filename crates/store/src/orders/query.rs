@@ -2,6 +2,7 @@
 
 use super::columns;
 use crate::error::{Result, StoreError};
+use crate::exec::Row;
 use crate::sql::Sql;
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use rexian_core::ids::{CategoryId, DepartmentId, OrderId};
 use rexian_core::order::{Channel, Event, OrderType, Status, WorkOrder};
 use rexian_core::values::{CaseNumber, PhoneNumber};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::Row as _;
 use std::collections::BTreeMap;
 
 /// Lists count at most this many matches; beyond it the total is "10000+".
@@ -94,7 +95,7 @@ impl Store {
             .fetch_optional(self.r())
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("order {id}")))?;
-        columns::view_from_row(&r)
+        columns::view_from_row(&Row::Any(r))
     }
 
     pub async fn order_by_case(&self, case: &CaseNumber) -> Result<WorkOrder> {
@@ -104,7 +105,7 @@ impl Store {
             .fetch_optional(self.r())
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("case {case}")))?;
-        columns::view_from_row(&r)
+        columns::view_from_row(&Row::Any(r))
     }
 
     pub async fn order_by_external_ref(&self, r: &str) -> Result<Option<WorkOrder>> {
@@ -113,7 +114,8 @@ impl Store {
             .query()
             .fetch_optional(self.r())
             .await?;
-        row.map(|r| columns::view_from_row(&r)).transpose()
+        row.map(|r| columns::view_from_row(&Row::Any(r)))
+            .transpose()
     }
 
     pub async fn history(&self, id: OrderId) -> Result<Vec<Event>> {
@@ -125,7 +127,9 @@ impl Store {
         if rows.is_empty() {
             return Err(StoreError::NotFound(format!("order {id}")));
         }
-        rows.iter().map(columns::event_from_row).collect()
+        rows.into_iter()
+            .map(|r| columns::event_from_row(&Row::Any(r)))
+            .collect()
     }
 
     fn subtree(&self, root: DepartmentId) -> Vec<i64> {
@@ -257,8 +261,8 @@ impl Store {
             .query()
             .fetch_all(self.r())
             .await?
-            .iter()
-            .map(columns::view_from_row)
+            .into_iter()
+            .map(|r| columns::view_from_row(&Row::Any(r)))
             .collect::<Result<Vec<_>>>()?;
         // Count only up to the cap: exact counts over millions of rows cost
         // more than a person paging through them needs.
