@@ -7,9 +7,14 @@ use crate::error::ApiResult;
 use crate::AppState;
 use chrono::Utc;
 use rexian_core::deadline::Clock;
+use rexian_core::deadline::Light;
+use rexian_core::ids::DepartmentId;
 use rexian_core::order::{Event, WorkOrder};
 use rexian_core::values::mask_phone;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 /// Masks a name to its first character: 张先生 → 张**.
 fn mask_name(n: &str) -> String {
@@ -44,7 +49,7 @@ fn mask_caller(caller: &mut Map<String, Value>, confidential: bool, centre: bool
 
 /// For lists: confidential reporters are hidden from everyone (open the
 /// order to see them, which is audited).
-pub fn order_summary(state: &AppState, o: &WorkOrder, viewer: &Auth) -> Value {
+pub fn order_summary(state: &AppState, o: &WorkOrder, viewer: &Auth) -> Box<RawValue> {
     render(
         state,
         o,
@@ -53,7 +58,11 @@ pub fn order_summary(state: &AppState, o: &WorkOrder, viewer: &Auth) -> Value {
 }
 
 /// One order in full; a centre read of a confidential reporter is audited.
-pub async fn order_detail(state: &AppState, o: &WorkOrder, viewer: &Auth) -> ApiResult<Value> {
+pub async fn order_detail(
+    state: &AppState,
+    o: &WorkOrder,
+    viewer: &Auth,
+) -> ApiResult<Box<RawValue>> {
     if o.fields.caller.confidential && viewer.is_centre() {
         state
             .store
@@ -68,45 +77,62 @@ pub async fn order_detail(state: &AppState, o: &WorkOrder, viewer: &Auth) -> Api
     Ok(render(state, o, viewer.is_centre()))
 }
 
-fn render(state: &AppState, o: &WorkOrder, show_reporter: bool) -> Value {
+/// What the API adds to an order: lights for now, labels and names.
+#[derive(Serialize)]
+struct Extras {
+    lights: BTreeMap<&'static str, Option<Light>>,
+    light: Option<Light>,
+    status_label: &'static str,
+    main_department_name: Option<String>,
+    district_name: Option<String>,
+    category_name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Rendered<'a> {
+    #[serde(flatten)]
+    order: &'a WorkOrder,
+    #[serde(flatten)]
+    extras: Extras,
+}
+
+fn render(state: &AppState, o: &WorkOrder, show_reporter: bool) -> Box<RawValue> {
     let now = Utc::now();
     let snap = state.store.snapshot();
-    let mut v = serde_json::to_value(o).unwrap_or(Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        if let Some(Value::Object(c)) = obj.get_mut("caller") {
+    let name = |d: Option<DepartmentId>| d.map(|d| snap.org.name(d));
+    let out = Rendered {
+        order: o,
+        extras: Extras {
+            lights: Clock::ALL
+                .iter()
+                .map(|c| (c.as_str(), o.clock_light(*c, now)))
+                .collect(),
+            light: o.light(now),
+            status_label: o.status.label_zh(),
+            main_department_name: name(o.main_department),
+            district_name: name(o.fields.district_id),
+            category_name: o.fields.category_id.map(|c| snap.categories.full_name(c)),
+        },
+    };
+    let needs_mask = !show_reporter || o.fields.caller.confidential;
+    let json = if needs_mask
+        && (o.fields.caller.phone.is_some()
+            || o.fields.caller.name.is_some()
+            || o.fields.caller.email.is_some()
+            || o.fields.caller.confidential)
+    {
+        // Rare path: rewrite the caller in a JSON tree.
+        let mut v = serde_json::to_value(&out).unwrap_or(Value::Null);
+        if let Some(Value::Object(c)) = v.get_mut("caller") {
             mask_caller(c, o.fields.caller.confidential, show_reporter);
         }
-        let lights: Map<String, Value> = Clock::ALL
-            .iter()
-            .map(|c| {
-                (
-                    c.as_str().to_string(),
-                    o.clock_light(*c, now)
-                        .map(|l| json!(l))
-                        .unwrap_or(Value::Null),
-                )
-            })
-            .collect();
-        obj.insert("lights".into(), Value::Object(lights));
-        obj.insert(
-            "light".into(),
-            o.light(now).map(|l| json!(l)).unwrap_or(Value::Null),
-        );
-        obj.insert("status_label".into(), json!(o.status.label_zh()));
-        let name = |d: Option<rexian_core::ids::DepartmentId>| {
-            d.map(|d| json!(snap.org.name(d))).unwrap_or(Value::Null)
-        };
-        obj.insert("main_department_name".into(), name(o.main_department));
-        obj.insert("district_name".into(), name(o.fields.district_id));
-        obj.insert(
-            "category_name".into(),
-            o.fields
-                .category_id
-                .map(|c| json!(snap.categories.full_name(c)))
-                .unwrap_or(Value::Null),
-        );
-    }
-    v
+        serde_json::to_string(&v)
+    } else {
+        serde_json::to_string(&out)
+    };
+    json.ok()
+        .and_then(|j| RawValue::from_string(j).ok())
+        .unwrap_or_else(|| RawValue::from_string("null".into()).unwrap_or_default())
 }
 
 /// History with the same masking applied to registration and supplement payloads.

@@ -14,6 +14,8 @@ use rexian_core::order::{
 use rexian_core::org::{Actor, DepartmentKind, Role};
 use rexian_core::values::{CaseNumber, PhoneNumber};
 use rexian_store::{Store, StoreOptions, UserInput};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -134,14 +136,16 @@ impl Api {
         Ok(r["token"].as_str().context("token")?.to_string())
     }
 
-    async fn call(
+    /// Sends a request and decodes the answer into `T` (a small struct or
+    /// `IgnoredAny`, so the client spends little time on JSON).
+    async fn call<T: DeserializeOwned>(
         &self,
         token: &str,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
         lat: &mut Vec<f64>,
-    ) -> Result<Value> {
+    ) -> Result<T> {
         let t = Instant::now();
         let mut rb = self
             .http
@@ -152,13 +156,20 @@ impl Api {
         }
         let resp = rb.send().await?;
         let status = resp.status();
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        let bytes = resp.bytes().await?;
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
         if !status.is_success() {
-            bail!("{path}: {status} {v}");
+            bail!("{path}: {status} {}", String::from_utf8_lossy(&bytes));
         }
-        Ok(v)
+        Ok(serde_json::from_slice(&bytes)?)
     }
+}
+
+/// The part of an order's JSON a lifecycle needs.
+#[derive(Deserialize)]
+struct Ack {
+    id: i64,
+    version: i64,
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -208,7 +219,7 @@ async fn orders(
     for u in users {
         tokens.push(api.login(u, &pw).await?);
     }
-    let me = api
+    let me: Value = api
         .call(
             &tokens[2],
             reqwest::Method::GET,
@@ -263,7 +274,7 @@ async fn lifecycle(
     lat: &mut Vec<f64>,
 ) -> Result<()> {
     use reqwest::Method as M;
-    let o = api
+    let o: Ack = api
         .call(
             &t[0],
             M::POST,
@@ -276,7 +287,7 @@ async fn lifecycle(
             lat,
         )
         .await?;
-    let id = o["id"].as_i64().context("order id")?;
+    let id = o.id;
     let path = format!("/api/orders/{id}/actions");
     let steps: [(usize, Value); 6] = [
         (1, json!({"action": "dispatch", "main_department_id": dept})),
@@ -289,11 +300,11 @@ async fn lifecycle(
         ),
         (1, json!({"action": "close"})),
     ];
-    let mut version = o["version"].as_i64().context("version")?;
+    let mut version = o.version;
     for (who, mut body) in steps {
         body["version"] = json!(version);
-        let v = api.call(&t[who], M::POST, &path, Some(body), lat).await?;
-        version = v["version"].as_i64().context("version")?;
+        let v: Ack = api.call(&t[who], M::POST, &path, Some(body), lat).await?;
+        version = v.version;
     }
     Ok(())
 }
@@ -588,7 +599,7 @@ async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Confi
             for _ in 0..rounds {
                 for (i, (_, path, dept_user)) in mix.iter().enumerate() {
                     let tok = if *dept_user { &dtoken } else { &token };
-                    api.call(tok, reqwest::Method::GET, path, None, &mut lat[i])
+                    api.call::<IgnoredAny>(tok, reqwest::Method::GET, path, None, &mut lat[i])
                         .await?;
                 }
             }

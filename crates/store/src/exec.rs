@@ -151,61 +151,119 @@ pub(crate) trait TxBody: Send + 'static {
     fn run<E: Exec>(self, e: &mut E) -> impl Future<Output = Result<Self::Out>> + Send;
 }
 
-type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+/// Runs a passive WAL checkpoint every half second on its own connection
+/// until the returned sender is dropped.
+fn start_checkpointer(path: &str) -> Result<std::sync::mpsc::Sender<()>> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(1))?;
+    let (stop, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || loop {
+            match wait.recv_timeout(std::time::Duration::from_millis(500)) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                }
+                _ => return,
+            }
+        })?;
+    Ok(stop)
+}
 
-/// The SQLite writer thread.
+/// Tells a waiting caller how its transaction ended, once the batch it was
+/// part of has committed (or not).
+type Finish = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+/// Runs one body inside a savepoint of the current batch.
+type Job = Box<dyn FnOnce(&mut rusqlite::Connection) -> Finish + Send>;
+
+/// Most transactions committed together.
+const MAX_BATCH: usize = 64;
+
+/// The SQLite writer thread. Transactions that queue up while one commits
+/// are run together, each in its own savepoint, under one `COMMIT` (group
+/// commit): a body that fails rolls back alone; nobody hears "done" before
+/// the commit that makes their writes durable.
 pub(crate) struct Writer {
     tx: std::sync::mpsc::Sender<Job>,
+    /// Dropping it stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 impl Writer {
     pub fn start(path: &str, sync_full: bool) -> Result<Self> {
         let mut conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Checkpoints (copying the WAL back into the database, with fsync)
+        // would otherwise run inside whichever commit crosses the threshold
+        // and stall every writer behind it; a thread of their own runs them.
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;",
             if sync_full { "FULL" } else { "NORMAL" }
         ))?;
         conn.set_prepared_statement_cache_capacity(256);
+        let checkpoints = start_checkpointer(path)?;
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    job(&mut conn);
-                }
-            })?;
-        Ok(Self { tx })
-    }
-
-    /// Runs `body` in one `BEGIN IMMEDIATE … COMMIT` on the writer thread.
-    pub async fn run<B: TxBody>(&self, body: B) -> Result<B::Out> {
-        let (done, wait) = oneshot::channel();
-        let job: Job = Box::new(move |conn: &mut rusqlite::Connection| {
-            let result = (|| {
-                conn.execute_batch("BEGIN IMMEDIATE")?;
-                let r = futures::executor::block_on(body.run(&mut LiteExec(conn)));
-                match r {
-                    Ok(v) => match conn.execute_batch("COMMIT") {
-                        Ok(()) => Ok(v),
-                        Err(e) => {
-                            let _ = conn.execute_batch("ROLLBACK");
-                            Err(e.into())
+                while let Ok(first) = rx.recv() {
+                    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+                        // Dropping the job tells its caller the writer failed it.
+                        tracing::error!(error = %e, "SQLite writer cannot begin");
+                        drop(first);
+                        continue;
+                    }
+                    let mut finishers = vec![first(&mut conn)];
+                    while finishers.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(job) => finishers.push(job(&mut conn)),
+                            Err(_) => break,
                         }
-                    },
-                    Err(e) => {
+                    }
+                    let outcome = conn.execute_batch("COMMIT").map_err(|e| {
                         let _ = conn.execute_batch("ROLLBACK");
-                        Err(e)
+                        e.to_string()
+                    });
+                    for f in finishers {
+                        f(outcome.clone());
                     }
                 }
+            })?;
+        Ok(Self {
+            tx,
+            _checkpoints: checkpoints,
+        })
+    }
+
+    /// Runs `body` on the writer thread in a savepoint of the next batch.
+    pub async fn run<B: TxBody>(&self, body: B) -> Result<B::Out> {
+        let (done, wait) = oneshot::channel::<Result<B::Out>>();
+        let job: Job = Box::new(move |conn: &mut rusqlite::Connection| {
+            let result = (|| {
+                conn.execute_batch("SAVEPOINT tx")?;
+                let r = futures::executor::block_on(body.run(&mut LiteExec(conn)));
+                if r.is_err() {
+                    conn.execute_batch("ROLLBACK TO tx")?;
+                }
+                conn.execute_batch("RELEASE tx")?;
+                r
             })();
-            let _ = done.send(result);
+            Box::new(move |committed: std::result::Result<(), String>| {
+                let _ = done.send(match committed {
+                    Ok(()) => result,
+                    Err(e) => Err(StoreError::Sqlite(e)),
+                });
+            })
         });
         self.tx
             .send(job)
             .map_err(|_| StoreError::Corrupt("the SQLite writer has stopped".into()))?;
-        wait.await
-            .map_err(|_| StoreError::Corrupt("the SQLite writer dropped a transaction".into()))?
+        wait.await.map_err(|_| {
+            StoreError::Sqlite("the SQLite writer could not run the transaction".into())
+        })?
     }
 }
 

@@ -206,7 +206,7 @@ impl TxBody for Fire {
             Err(e) => return Err(e.into()),
         };
         let (after, events) = fold_new(&before, kinds, &actor, None, now);
-        columns::update(tx, &after, before.version).await?;
+        columns::update(tx, &before, &after).await?;
         columns::append_events(tx, id, &events).await?;
         reconcile(tx, &before, &after).await?;
         Ok(true)

@@ -19,6 +19,7 @@ use rexian_core::order::{Channel, Command, OrderType, Status, WorkOrder};
 use rexian_core::values::{CaseNumber, PhoneNumber};
 use rexian_store::{NewOrder, OrderFilter};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
@@ -200,7 +201,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Value>> {
     let f = filter_from(&state, q, &auth)?;
     let page = state.store.list_orders(&f, Utc::now()).await?;
-    let items: Vec<Value> = page
+    let items: Vec<Box<RawValue>> = page
         .items
         .iter()
         .map(|o| present::order_summary(&state, o, &auth))
@@ -220,7 +221,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<Box<RawValue>>> {
     let o = load_visible(&state, &auth, id).await?;
     Ok(axum::Json(present::order_detail(&state, &o, &auth).await?))
 }
@@ -230,7 +231,7 @@ pub async fn by_case(
     State(state): State<AppState>,
     auth: Auth,
     Path(case): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<Box<RawValue>>> {
     let o = state
         .store
         .order_by_case(&CaseNumber::parse(&case)?)
@@ -282,7 +283,7 @@ pub async fn act(
     Path(id): Path<i64>,
     headers: HeaderMap,
     Json(mut body): Json<Value>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<Box<RawValue>>> {
     let obj = body
         .as_object_mut()
         .ok_or_else(|| ApiError::bad_request("body must be a JSON object with an \"action\""))?;

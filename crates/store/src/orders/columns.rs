@@ -2,7 +2,7 @@
 
 use crate::error::{Result, StoreError};
 use crate::exec::{Exec, Row};
-use crate::sql::Sql;
+use crate::sql::{Sql, Val};
 use rexian_core::deadline::{Clock, ClockState};
 use rexian_core::ids::OrderId;
 use rexian_core::order::{Event, WorkOrder};
@@ -65,13 +65,19 @@ const COLS: [&str; 28] = [
     "created_at",
 ];
 
-fn push_values(sql: &mut Sql, o: &WorkOrder) -> Result<()> {
+/// The column values of `COLS` for a view; `data` only when asked (it is
+/// the one that always changes).
+fn values(o: &WorkOrder, with_data: bool) -> Result<Vec<Val>> {
     let f = &o.fields;
     let clocks: Vec<Option<&ClockState>> = Clock::ALL.iter().map(|c| running(o, *c)).collect();
     let next_warn = clocks.iter().flatten().map(|c| c.warn_at).min();
     let next_due = clocks.iter().flatten().map(|c| c.due_at).min();
-    let data = serde_json::to_string(o)?;
-    let vals: Vec<crate::sql::Val> = vec![
+    let data: Val = if with_data {
+        serde_json::to_string(o)?.into()
+    } else {
+        Val::Text(None)
+    };
+    Ok(vec![
         o.version.into(),
         o.status.as_str().into(),
         o.suspended.into(),
@@ -98,23 +104,18 @@ fn push_values(sql: &mut Sql, o: &WorkOrder) -> Result<()> {
         clocks[2].map(|c| c.due_at).into(),
         next_warn.into(),
         next_due.into(),
-        data.into(),
+        data,
         o.created_at.into(),
-    ];
-    for (i, v) in vals.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(v);
-    }
-    Ok(())
+    ])
 }
 
 pub(crate) async fn insert<E: Exec>(conn: &mut E, o: &WorkOrder) -> Result<OrderId> {
     let mut sql = Sql::new("INSERT INTO orders (case_number, ");
     sql.push(&COLS.join(", ")).push(") VALUES (");
-    sql.bind(o.case_number.as_str()).push(", ");
-    push_values(&mut sql, o)?;
+    sql.bind(o.case_number.as_str());
+    for v in values(o, true)? {
+        sql.push(", ").bind(v);
+    }
     sql.push(") RETURNING id");
     let row = conn
         .fetch_optional(&sql)
@@ -123,26 +124,31 @@ pub(crate) async fn insert<E: Exec>(conn: &mut E, o: &WorkOrder) -> Result<Order
     Ok(OrderId(row.i64("id")?))
 }
 
-/// Writes the new view if nobody wrote since `expected_version`.
+/// Writes the new view if nobody wrote since `before` was read. Only the
+/// columns that changed are set, so SQLite rewrites only the indexes on them.
 pub(crate) async fn update<E: Exec>(
     conn: &mut E,
-    o: &WorkOrder,
-    expected_version: i64,
+    before: &WorkOrder,
+    after: &WorkOrder,
 ) -> Result<()> {
-    let mut sql = Sql::new("UPDATE orders SET (");
-    sql.push(&COLS[..COLS.len() - 1].join(", ")).push(") = (");
-    let mut vals = Sql::default();
-    push_values(&mut vals, o)?;
-    // Re-number the placeholders without created_at (the last value).
-    let n = COLS.len() - 1;
-    for (i, v) in vals.args.into_iter().take(n).enumerate() {
-        if i > 0 {
+    let old = values(before, false)?;
+    let new = values(after, true)?;
+    let mut sql = Sql::new("UPDATE orders SET ");
+    let mut first = true;
+    // The last column, created_at, never changes.
+    for (i, (col, v)) in COLS.iter().zip(new).enumerate().take(COLS.len() - 1) {
+        if *col != "data" && v == old[i] {
+            continue;
+        }
+        if !first {
             sql.push(", ");
         }
-        sql.bind(v);
+        first = false;
+        sql.push(col).push(" = ").bind(v);
     }
-    sql.push(") WHERE id = ").bind(o.id.0);
-    sql.push(" AND version = ").bind(expected_version);
+    sql.push(" WHERE id = ").bind(after.id.0);
+    sql.push(" AND version = ").bind(before.version);
+    let o = after;
     if conn.execute(&sql).await? == 0 {
         let current = conn
             .fetch_optional(&Sql::new("SELECT version FROM orders WHERE id = $1").arg(o.id.0))

@@ -38,6 +38,19 @@ impl TxBody for Execute {
             now,
         } = self;
         let before = columns::load(tx, id).await?;
+        // Department staff act only on orders routed to their part of the tree.
+        if let Some(scope) = actor.department_id.filter(|_| !actor.is_centre()) {
+            if !before
+                .departments()
+                .iter()
+                .any(|d| snap.org.is_within(*d, scope))
+            {
+                return Err(rexian_core::order::OrderError::OutOfScope {
+                    command: cmd.name(),
+                }
+                .into());
+            }
+        }
         if let Some(v) = expected_version {
             if v != before.version {
                 return Err(StoreError::Conflict {
@@ -62,7 +75,7 @@ impl TxBody for Execute {
         };
         let kinds = order::decide(&before, &cmd, reason.as_deref(), &actor, &ctx)?;
         let (after, events) = fold_new(&before, kinds, &actor, reason.as_deref(), now);
-        columns::update(tx, &after, before.version).await?;
+        columns::update(tx, &before, &after).await?;
         columns::append_events(tx, id, &events).await?;
         columns::sync_departments(tx, Some(&before), &after).await?;
         jobs::reconcile(tx, &before, &after).await?;
@@ -85,7 +98,7 @@ impl TxBody for Execute {
             if let Some(kind) = kind {
                 let (t_after, t_events) =
                     fold_new(&target, vec![kind], &actor, reason.as_deref(), now);
-                columns::update(tx, &t_after, target.version).await?;
+                columns::update(tx, &target, &t_after).await?;
                 columns::append_events(tx, target.id, &t_events).await?;
             }
         }
@@ -94,7 +107,9 @@ impl TxBody for Execute {
 }
 
 impl Store {
-    /// Runs `cmd` on order `id`. With `expected_version`, the command is
+    /// Runs `cmd` on order `id`. Department staff may act only on orders
+    /// routed to their unit or below (`out_of_scope` otherwise, before any
+    /// other check, so nothing about the order leaks). With `expected_version`, the command is
     /// refused with [`StoreError::Conflict`] if the order changed since the
     /// caller read it; without, it still fails with a conflict if another
     /// command lands between our read and our write.
@@ -134,7 +149,7 @@ pub(crate) async fn append_system_event<E: Exec>(
 ) -> Result<WorkOrder> {
     let before = columns::load(tx, id).await?;
     let (after, events) = fold_new(&before, vec![kind], actor, None, now);
-    columns::update(tx, &after, before.version).await?;
+    columns::update(tx, &before, &after).await?;
     columns::append_events(tx, id, &events).await?;
     Ok(after)
 }
