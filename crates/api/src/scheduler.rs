@@ -15,15 +15,10 @@ pub async fn run(store: Store, every: Duration, mut stop: watch::Receiver<bool>)
         }
         loop {
             match store.run_due_jobs(Utc::now(), 200).await {
-                Ok(run) if run.fired + run.skipped == 200 => continue,
+                Ok(run) if run.fired + run.retried >= 200 => continue,
                 Ok(run) => {
                     if run.fired > 0 {
-                        tracing::info!(
-                            fired = run.fired,
-                            skipped = run.skipped,
-                            retried = run.retried,
-                            "deadline jobs"
-                        );
+                        tracing::info!(fired = run.fired, retried = run.retried, "deadline jobs");
                     }
                     break;
                 }

@@ -22,7 +22,7 @@ pub use attachments::{Attachment, AttachmentLimits};
 pub use audit::AuditEntry;
 pub use citizens::{Citizen, CitizenTagEntry, Contact, TimelineEntry};
 pub use error::{Result, StoreError};
-pub use jobs::{Job, JobRun};
+pub use jobs::JobRun;
 pub use orders::{HistoryEntry, ListPage, NewOrder, OrderFilter, OrderStats};
 pub use snapshot::Snapshot;
 pub use users::{AuthSession, User, UserInput};

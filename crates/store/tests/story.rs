@@ -349,11 +349,11 @@ async fn story(store: Store) {
         t0,
     )
     .await;
-    let jobs = store.jobs_of(b.id).await.unwrap();
+    let pending = store.order(b.id).await.unwrap().pending_deadlines();
     assert_eq!(
-        jobs.len(),
+        pending.len(),
         4,
-        "sign and reply, warning and overdue: {jobs:?}"
+        "sign and reply, warning and overdue: {pending:?}"
     );
     let f = OrderFilter {
         light: Some(Light::Green),

@@ -543,6 +543,13 @@ fn deadline(
         .filter(|c| c.is_running())
         .ok_or_else(|| OrderError::Rule(format!("the {} clock is not running", clock.as_str())))?;
     let overdue = matches!(cmd, Command::DeadlineOverdue { .. });
+    let raised = if overdue { &o.overdue } else { &o.warned };
+    if raised.contains(&clock) {
+        return Err(OrderError::Rule(format!(
+            "the {} clock's event was already raised",
+            clock.as_str()
+        )));
+    }
     let at = if overdue { state.due_at } else { state.warn_at };
     if ctx.now < at {
         return Err(OrderError::Rule(format!(

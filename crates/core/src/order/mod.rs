@@ -17,4 +17,4 @@ pub use error::OrderError;
 pub use event::{ClockSet, Event, EventKind};
 pub use fields::{Caller, FieldPatch, GeoPoint, OrderFields};
 pub use types::{Channel, OrderType, Satisfaction, Status, Urgency};
-pub use view::{AttachmentRef, CoReply, WorkOrder};
+pub use view::{AttachmentRef, CoReply, DeadlineStage, WorkOrder};

@@ -9,6 +9,13 @@ use crate::values::CaseNumber;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Which deadline event is due for a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineStage {
+    Warning,
+    Overdue,
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CoReply {
@@ -156,6 +163,29 @@ impl WorkOrder {
             .max()
     }
 
+    /// Deadline events still to be raised for the running clocks, earliest
+    /// first: each clock's warning (if it lies before the due instant) and its
+    /// overdue, unless already raised. Empty while suspended or once closed.
+    pub fn pending_deadlines(&self) -> Vec<(DateTime<Utc>, Clock, DeadlineStage)> {
+        let mut v = vec![];
+        if self.suspended || self.status.is_terminal() {
+            return v;
+        }
+        for c in Clock::ALL {
+            let Some(s) = self.clock(c).filter(|s| s.is_running()) else {
+                continue;
+            };
+            if !self.warned.contains(&c) && !self.overdue.contains(&c) && s.warn_at < s.due_at {
+                v.push((s.warn_at, c, DeadlineStage::Warning));
+            }
+            if !self.overdue.contains(&c) {
+                v.push((s.due_at, c, DeadlineStage::Overdue));
+            }
+        }
+        v.sort_by_key(|(at, _, _)| *at);
+        v
+    }
+
     /// Departments that see this order (main and co-handlers).
     pub fn departments(&self) -> Vec<DepartmentId> {
         let mut v: Vec<_> = self.main_department.into_iter().collect();
@@ -196,6 +226,8 @@ impl WorkOrder {
                 self.sign_clock = Some(sign.clone());
                 if let Some(r) = reply {
                     self.reply_clock = Some(r.clone());
+                    self.warned.retain(|c| *c != Clock::Reply);
+                    self.overdue.retain(|c| *c != Clock::Reply);
                 }
                 self.status = Status::Dispatched;
                 self.warned.retain(|c| *c != Clock::Sign);
@@ -261,6 +293,8 @@ impl WorkOrder {
             }
             EventKind::ReplyAccepted { callback } => {
                 self.callback_clock = Some(callback.clone());
+                self.warned.retain(|c| *c != Clock::Callback);
+                self.overdue.retain(|c| *c != Clock::Callback);
                 self.status = Status::AwaitingCallback;
             }
             EventKind::ReworkOrdered { reply } => {

@@ -92,6 +92,7 @@ CREATE TABLE orders (
     callback_due BIGINT,
     next_warn BIGINT,
     next_due BIGINT,
+    next_event_at BIGINT,
     data TEXT NOT NULL
 );
 CREATE INDEX orders_status ON orders(status, id);
@@ -103,7 +104,7 @@ CREATE INDEX orders_phone ON orders(phone, id);
 CREATE INDEX orders_channel ON orders(channel, id);
 CREATE INDEX orders_type ON orders(order_type, id);
 CREATE INDEX orders_next_due ON orders(next_due);
-CREATE INDEX orders_next_warn ON orders(next_warn);
+CREATE INDEX orders_next_event ON orders(next_event_at);
 CREATE INDEX orders_external_ref ON orders(external_ref);
 CREATE TABLE order_events (
     id BIGSERIAL PRIMARY KEY,
@@ -131,15 +132,6 @@ CREATE TABLE idempotency_keys (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (owner, key)
 );
-CREATE TABLE jobs (
-    id BIGSERIAL PRIMARY KEY,
-    order_id BIGINT NOT NULL REFERENCES orders(id),
-    kind TEXT NOT NULL,
-    due_at BIGINT NOT NULL,
-    fired_at BIGINT,
-    UNIQUE(order_id, kind, due_at)
-);
-CREATE INDEX jobs_due ON jobs(fired_at, due_at);
 CREATE TABLE citizens (
     phone TEXT PRIMARY KEY,
     name TEXT,

@@ -34,7 +34,7 @@ fn search_text(o: &WorkOrder) -> String {
     s.to_lowercase()
 }
 
-const COLS: [&str; 28] = [
+const COLS: [&str; 29] = [
     "version",
     "status",
     "suspended",
@@ -61,6 +61,7 @@ const COLS: [&str; 28] = [
     "callback_due",
     "next_warn",
     "next_due",
+    "next_event_at",
     "data",
     "created_at",
 ];
@@ -104,6 +105,7 @@ fn values(o: &WorkOrder, with_data: bool) -> Result<Vec<Val>> {
         clocks[2].map(|c| c.due_at).into(),
         next_warn.into(),
         next_due.into(),
+        o.pending_deadlines().first().map(|(at, _, _)| *at).into(),
         data,
         o.created_at.into(),
     ])

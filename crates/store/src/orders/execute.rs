@@ -1,10 +1,9 @@
 //! Running a lifecycle command: load, decide (in `core`), append the events,
-//! update the view and the deadline jobs, all in one transaction.
+//! update the view (with its next deadline instant), all in one transaction.
 
 use super::columns;
 use crate::error::{Result, StoreError};
 use crate::exec::{Exec, TxBody};
-use crate::jobs;
 use crate::snapshot::Snapshot;
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -78,7 +77,6 @@ impl TxBody for Execute {
         columns::update(tx, &before, &after).await?;
         columns::append_events(tx, id, &events).await?;
         columns::sync_departments(tx, Some(&before), &after).await?;
-        jobs::reconcile(tx, &before, &after).await?;
 
         // The other side of a merge or link learns of it too.
         if let Some(target) = other {

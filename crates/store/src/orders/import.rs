@@ -4,7 +4,6 @@
 use super::columns;
 use crate::error::{Result, StoreError};
 use crate::exec::{Exec, TxBody};
-use crate::jobs;
 use crate::sql::Sql;
 use crate::Store;
 use rexian_core::ids::OrderId;
@@ -26,7 +25,6 @@ impl TxBody for Import {
             v.id = id;
             columns::append_events(tx, id, h).await?;
             columns::sync_departments(tx, None, &v).await?;
-            jobs::schedule_new(tx, &v).await?;
             let (day, seq) = v.case_number.as_str().split_at(8);
             let seq: i64 = seq.parse().unwrap_or(0);
             let e = max_seq.entry(day.to_string()).or_default();
