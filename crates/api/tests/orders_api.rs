@@ -27,7 +27,7 @@ async fn lifecycle_story(app: TestApp) {
     let callback = app.login("callback").await;
 
     let (s, o) = agent
-        .post("/api/orders", order_body(&app, "13812341234"))
+        .post("/api/orders?count=true", order_body(&app, "13812341234"))
         .await;
     assert_eq!(s, 201, "{o}");
     let id = o["id"].as_i64().unwrap();
@@ -125,32 +125,37 @@ async fn lifecycle_story(app: TestApp) {
     assert_eq!(h[0]["fields"]["caller"]["phone"], "138****1234");
 
     // Lists and filters.
-    let (s, l) = dispatcher.get("/api/orders?status=closed").await;
+    let (s, l) = dispatcher.get("/api/orders?count=true&status=closed").await;
     assert_eq!(s, 200);
     assert_eq!(l["total"], 1);
-    let (_, l) = dispatcher.get("/api/orders?status=registered").await;
+    let (_, l) = dispatcher
+        .get("/api/orders?count=true&status=registered")
+        .await;
     assert_eq!(l["total"], 0);
     let (_, l) = dispatcher
         .get(&format!(
-            "/api/orders?district_id={}&q=停水&type=complaint&channel=phone",
+            "/api/orders?count=true&district_id={}&q=停水&type=complaint&channel=phone",
             app.district.0
         ))
         .await;
     assert_eq!(l["total"], 1);
     let (_, l) = dispatcher
-        .get(&format!("/api/orders?category_id={}", app.water_cat.0))
+        .get(&format!(
+            "/api/orders?count=true&category_id={}",
+            app.water_cat.0
+        ))
         .await;
     assert_eq!(l["total"], 1, "category filter includes subcategories");
     let (_, l) = dispatcher
-        .get("/api/orders?phone=13812341234&from=2020-01-01")
+        .get("/api/orders?count=true&phone=13812341234&from=2020-01-01")
         .await;
     assert_eq!(l["total"], 1);
-    let (s, e) = dispatcher.get("/api/orders?status=bogus").await;
+    let (s, e) = dispatcher.get("/api/orders?count=true&status=bogus").await;
     assert_eq!((s, e["code"].as_str()), (400, Some("invalid_input")));
-    let (_, l) = dh.get("/api/orders").await;
+    let (_, l) = dh.get("/api/orders?count=true").await;
     assert_eq!(l["total"], 1, "the district sees its order");
     let oh = app.login("oh").await;
-    let (_, l) = oh.get("/api/orders").await;
+    let (_, l) = oh.get("/api/orders?count=true").await;
     assert_eq!(l["total"], 0, "another district does not");
 }
 
@@ -176,13 +181,13 @@ async fn wrong_role_and_scope_are_denied_and_change_nothing() {
     let sh = app.login("sh").await;
     let leader = app.login("leader").await;
     let (_, o) = agent
-        .post("/api/orders", order_body(&app, "13900001111"))
+        .post("/api/orders?count=true", order_body(&app, "13900001111"))
         .await;
     let id = o["id"].as_i64().unwrap();
 
     // A department cannot register or dispatch.
     let (s, e) = dh
-        .post("/api/orders", order_body(&app, "13900001111"))
+        .post("/api/orders?count=true", order_body(&app, "13900001111"))
         .await;
     assert_eq!((s, e["code"].as_str()), (403, Some("forbidden_role")));
     let (s, e) = dh
@@ -240,18 +245,20 @@ async fn wrong_role_and_scope_are_denied_and_change_nothing() {
     assert_eq!(r.status(), 400);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["code"], "invalid_json");
-    let (s, e) = agent.post("/api/orders", json!({"channel": "phone", "order_type": "complaint", "urgency": "normal", "title": " ", "content": "x"})).await;
+    let (s, e) = agent.post("/api/orders?count=true", json!({"channel": "phone", "order_type": "complaint", "urgency": "normal", "title": " ", "content": "x"})).await;
     assert_eq!((s, e["code"].as_str()), (422, Some("invalid_input")));
-    let (s, e) = agent.post("/api/orders", json!({"channel": "pigeon", "order_type": "complaint", "urgency": "normal", "title": "t", "content": "x"})).await;
+    let (s, e) = agent.post("/api/orders?count=true", json!({"channel": "pigeon", "order_type": "complaint", "urgency": "normal", "title": "t", "content": "x"})).await;
     assert_eq!(s, 422, "{e}");
     // None of it changed the order.
     let (_, o) = dispatcher.get(&format!("/api/orders/{id}")).await;
     assert_eq!(o["version"], 2);
     assert_eq!(o["status"], "dispatched");
-    let (_, l) = dispatcher.get("/api/orders").await;
+    let (_, l) = dispatcher.get("/api/orders?count=true").await;
     assert_eq!(l["total"], 1);
     // No token at all.
-    let r = reqwest::get(app.url("/api/orders")).await.unwrap();
+    let r = reqwest::get(app.url("/api/orders?count=true"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -263,7 +270,7 @@ async fn concurrent_handlers_one_wins_one_conflicts() {
     let dh = app.login("dh").await;
     let dadmin = app.login("dadmin").await;
     let (_, o) = agent
-        .post("/api/orders", order_body(&app, "13900002222"))
+        .post("/api/orders?count=true", order_body(&app, "13900002222"))
         .await;
     let id = o["id"].as_i64().unwrap();
     let (_, o) = dispatcher
@@ -326,7 +333,7 @@ async fn idempotent_create() {
     let (s3, c) = post("retry-2").await;
     assert_eq!(s3, 201);
     assert_ne!(a["id"], c["id"]);
-    let (_, l) = agent.get("/api/orders").await;
+    let (_, l) = agent.get("/api/orders?count=true").await;
     assert_eq!(l["total"], 2);
     // Case numbers: today's date and a daily sequence.
     let c1 = a["case_number"].as_str().unwrap();
@@ -349,7 +356,7 @@ async fn confidential_reporters_are_hidden_and_reads_audited() {
     let mut body = order_body(&app, "13700001234");
     body["caller"]["confidential"] = json!(true);
     body["order_type"] = json!("report");
-    let (s, o) = agent.post("/api/orders", body).await;
+    let (s, o) = agent.post("/api/orders?count=true", body).await;
     assert_eq!(s, 201);
     let id = o["id"].as_i64().unwrap();
     dispatcher
@@ -365,7 +372,7 @@ async fn confidential_reporters_are_hidden_and_reads_audited() {
     let (_, h) = dh.get(&format!("/api/orders/{id}/history")).await;
     assert_eq!(h[0]["fields"]["caller"]["phone"], Value::Null);
     // Lists hide it from everyone; opening it in the centre is audited.
-    let (_, l) = dispatcher.get("/api/orders").await;
+    let (_, l) = dispatcher.get("/api/orders?count=true").await;
     assert_eq!(l["items"][0]["caller"]["phone"], Value::Null);
     let (_, o) = dispatcher.get(&format!("/api/orders/{id}")).await;
     assert_eq!(o["caller"]["phone"], "13700001234");
@@ -402,7 +409,7 @@ async fn cookie_sessions_need_csrf_and_lockout_applies() {
     let r = http.get(app.url("/api/auth/me")).send().await.unwrap();
     assert_eq!(r.status(), 200, "cookie authenticates reads");
     let r = http
-        .post(app.url("/api/orders"))
+        .post(app.url("/api/orders?count=true"))
         .json(&order_body(&app, "13900004444"))
         .send()
         .await
@@ -410,7 +417,7 @@ async fn cookie_sessions_need_csrf_and_lockout_applies() {
     assert_eq!(r.status(), 403);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "csrf_failed");
     let r = http
-        .post(app.url("/api/orders"))
+        .post(app.url("/api/orders?count=true"))
         .header("x-csrf-token", &csrf)
         .json(&order_body(&app, "13900004444"))
         .send()
@@ -455,7 +462,7 @@ async fn attachments_citizens_admin_openapi_metrics() {
     let dh = app.login("dh").await;
     let shift = app.login("shift_lead").await;
     let (_, o) = agent
-        .post("/api/orders", order_body(&app, "13600001111"))
+        .post("/api/orders?count=true", order_body(&app, "13600001111"))
         .await;
     let id = o["id"].as_i64().unwrap();
 

@@ -346,16 +346,23 @@ fn synth_histories(store: &Store, start: usize, n: usize) -> Result<Vec<Vec<Even
         "燃气异味",
         "公交线路",
     ];
-    let now = Utc::now();
+    // One order every 30 s from local midnight a year ago: 2,880 a day, in
+    // registration order like a real archive.
+    let tz = snap.calendar.tz();
+    let start_day = Utc::now().with_timezone(&tz).date_naive() - CDuration::days(366);
+    let t0 = start_day
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(tz).earliest())
+        .context("local midnight")?
+        .with_timezone(&Utc);
     let mut out = Vec::with_capacity(n);
     for k in start..start + n {
         let h = (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let pick = |m: usize, salt: u64| {
             ((h >> (salt % 40)) as usize ^ (h as usize).rotate_left(salt as u32)) % m
         };
-        let at = now - CDuration::minutes((k % 525_600) as i64);
-        let day_seq = (k / 525_600) as i64 + 1 + (k as i64 % 100_000) * 10;
-        let case = CaseNumber::new(at.with_timezone(&snap.calendar.tz()).date_naive(), day_seq)?;
+        let at = t0 + CDuration::seconds(30 * k as i64);
+        let case = CaseNumber::new(at.with_timezone(&tz).date_naive(), (k % 2880) as i64 + 1)?;
         let district = districts[pick(districts.len(), 3)];
         let word = words[pick(words.len(), 7)];
         let fields = OrderFields {
@@ -456,20 +463,7 @@ fn synth_histories(store: &Store, start: usize, n: usize) -> Result<Vec<Vec<Even
 async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Config) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let (base, store) = self_hosted(dir.clone(), cfg).await?;
-    let have = store
-        .list_orders(
-            &rexian_store::OrderFilter {
-                per_page: 1,
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .await?;
-    let existing = if have.total_capped {
-        count_all(&store).await?
-    } else {
-        have.total as usize
-    };
+    let existing = count_all(&store).await?;
     if existing < n {
         println!("generating {} orders in {} …", n - existing, dir.display());
         let t = Instant::now();
@@ -486,6 +480,9 @@ async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Confi
                 );
             }
         }
+    }
+    if existing < n {
+        store.analyze().await?;
     }
     let api = Arc::new(Api {
         http: reqwest::Client::new(),

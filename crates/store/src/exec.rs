@@ -204,6 +204,8 @@ impl Writer {
             if sync_full { "FULL" } else { "NORMAL" }
         ))?;
         conn.set_prepared_statement_cache_capacity(256);
+        // Planner statistics for tables that grew since they were last taken.
+        conn.execute_batch("PRAGMA optimize=0x10002;")?;
         let checkpoints = start_checkpointer(path)?;
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()

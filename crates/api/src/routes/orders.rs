@@ -120,6 +120,8 @@ pub struct ListQuery {
     pub page: Option<i64>,
     /// 1–200, default 20.
     pub per_page: Option<i64>,
+    /// Also count the matches (up to 1000; `total_capped` beyond).
+    pub count: Option<bool>,
 }
 
 fn parse_time(state: &AppState, field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
@@ -179,6 +181,7 @@ fn filter_from(state: &AppState, q: ListQuery, auth: &Auth) -> ApiResult<OrderFi
         f.case_number = Some(CaseNumber::parse(&c)?);
     }
     f.text = q.q;
+    f.count = q.count.unwrap_or(false);
     f.supervised = q.supervised;
     if !auth.is_centre() {
         f.scope = Some(auth.user.department_id);
@@ -193,7 +196,7 @@ fn filter_from(state: &AppState, q: ListQuery, auth: &Auth) -> ApiResult<OrderFi
 
 /// Lists orders newest first. Department staff see only their subtree's orders.
 #[utoipa::path(get, path = "/api/orders", tag = "orders", params(ListQuery),
-    responses((status = 200, description = "{items, page, per_page, total, total_capped}"), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "{items, page, per_page, has_more, total (with count=true), total_capped}"), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -212,6 +215,7 @@ pub async fn list(
         "per_page": page.per_page,
         "total": page.total,
         "total_capped": page.total_capped,
+        "has_more": page.has_more,
     })))
 }
 

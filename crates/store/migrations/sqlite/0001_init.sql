@@ -95,14 +95,14 @@ CREATE TABLE orders (
     next_event_at INTEGER,
     data TEXT NOT NULL
 );
-CREATE INDEX orders_status ON orders(status, id);
+CREATE INDEX orders_status ON orders(status, created_at);
 CREATE INDEX orders_created ON orders(created_at);
-CREATE INDEX orders_main_department ON orders(main_department_id, id);
-CREATE INDEX orders_district ON orders(district_id, id);
-CREATE INDEX orders_category ON orders(category_id, id);
-CREATE INDEX orders_phone ON orders(phone, id);
-CREATE INDEX orders_channel ON orders(channel, id);
-CREATE INDEX orders_type ON orders(order_type, id);
+CREATE INDEX orders_main_department ON orders(main_department_id, created_at);
+CREATE INDEX orders_district ON orders(district_id, created_at);
+CREATE INDEX orders_category ON orders(category_id, created_at);
+CREATE INDEX orders_phone ON orders(phone, created_at);
+CREATE INDEX orders_channel ON orders(channel, created_at);
+CREATE INDEX orders_type ON orders(order_type, created_at);
 CREATE INDEX orders_next_due ON orders(next_due);
 CREATE INDEX orders_next_event ON orders(next_event_at);
 CREATE INDEX orders_external_ref ON orders(external_ref);

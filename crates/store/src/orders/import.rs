@@ -59,4 +59,10 @@ impl Store {
         }
         self.write(Import { views, histories }).await
     }
+
+    /// Refreshes the query planner's statistics (after a large import).
+    pub async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE").execute(self.w()).await?;
+        Ok(())
+    }
 }

@@ -14,8 +14,8 @@ use serde::Serialize;
 use sqlx::Row as _;
 use std::collections::BTreeMap;
 
-/// Lists count at most this many matches; beyond it the total is "10000+".
-pub const COUNT_CAP: i64 = 10_000;
+/// Lists count at most this many matches; beyond it the total is "1000+".
+pub const COUNT_CAP: i64 = 1_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
@@ -46,6 +46,10 @@ pub struct OrderFilter {
     pub scope: Option<DepartmentId>,
     pub page: i64,
     pub per_page: i64,
+    /// Also count the matches (up to [`COUNT_CAP`]). Off by default: a count
+    /// may have to visit many rows when the filters match sparsely, while a
+    /// page of newest-first results stops after `per_page` matches.
+    pub count: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,9 +57,11 @@ pub struct ListPage {
     pub items: Vec<WorkOrder>,
     pub page: i64,
     pub per_page: i64,
-    /// Matches, counted up to [`COUNT_CAP`].
-    pub total: i64,
+    /// Matches, counted up to [`COUNT_CAP`], when asked for.
+    pub total: Option<i64>,
     pub total_capped: bool,
+    /// There is at least one more page.
+    pub has_more: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -240,8 +246,12 @@ impl Store {
             sql.push(" AND supervised = ").bind(s);
         }
         if let Some(scope) = f.scope {
-            sql.push(" AND id IN (SELECT order_id FROM order_departments WHERE 1=1");
-            in_list(&mut sql, "department_id", &self.subtree(scope));
+            // A correlated EXISTS is a primary-key probe per candidate row;
+            // `id IN (…)` would materialise every order of the subtree first.
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM order_departments od WHERE od.order_id = orders.id",
+            );
+            in_list(&mut sql, "od.department_id", &self.subtree(scope));
             sql.push(")");
         }
         sql
@@ -255,28 +265,38 @@ impl Store {
         let mut list = Sql::new("SELECT id, version, data FROM orders");
         list.text.push_str(&w.text);
         list.args = w.args.clone();
-        list.push(" ORDER BY id DESC LIMIT ").bind(per_page);
+        // One row more than the page tells whether another page exists.
+        list.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .bind(per_page + 1);
         list.push(" OFFSET ").bind((page - 1) * per_page);
-        let items = list
+        let mut items = list
             .query()
             .fetch_all(self.r())
             .await?
             .into_iter()
             .map(|r| columns::view_from_row(&Row::Any(r)))
             .collect::<Result<Vec<_>>>()?;
-        // Count only up to the cap: exact counts over millions of rows cost
-        // more than a person paging through them needs.
-        let mut count = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1 FROM orders");
-        count.text.push_str(&w.text);
-        count.args = w.args;
-        count.push(" LIMIT ").bind(COUNT_CAP + 1).push(") AS m");
-        let total: i64 = count.query().fetch_one(self.r()).await?.try_get("n")?;
+        let has_more = items.len() as i64 > per_page;
+        items.truncate(per_page as usize);
+        let (total, total_capped) = if f.count {
+            // Only up to the cap: exact counts over millions of rows cost
+            // more than a person paging through them needs.
+            let mut count = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1 FROM orders");
+            count.text.push_str(&w.text);
+            count.args = w.args;
+            count.push(" LIMIT ").bind(COUNT_CAP + 1).push(") AS m");
+            let n: i64 = count.query().fetch_one(self.r()).await?.try_get("n")?;
+            (Some(n.min(COUNT_CAP)), n > COUNT_CAP)
+        } else {
+            (None, false)
+        };
         Ok(ListPage {
             items,
             page,
             per_page,
-            total: total.min(COUNT_CAP),
-            total_capped: total > COUNT_CAP,
+            total,
+            total_capped,
+            has_more,
         })
     }
 
