@@ -49,6 +49,9 @@ pub enum BenchCmd {
         clients: usize,
         #[arg(long, default_value_t = 200)]
         rounds: usize,
+        /// Also ask every list for its (capped) total.
+        #[arg(long)]
+        count: bool,
     },
 }
 
@@ -65,7 +68,8 @@ pub async fn run(cmd: BenchCmd, cfg: &Config) -> Result<()> {
             dir,
             clients,
             rounds,
-        } => list(orders, dir, clients, rounds, cfg).await,
+            count,
+        } => list(orders, dir, clients, rounds, count, cfg).await,
     }
 }
 
@@ -460,7 +464,14 @@ fn synth_histories(store: &Store, start: usize, n: usize) -> Result<Vec<Vec<Even
     Ok(out)
 }
 
-async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Config) -> Result<()> {
+async fn list(
+    n: usize,
+    dir: PathBuf,
+    clients: usize,
+    rounds: usize,
+    count: bool,
+    cfg: &Config,
+) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let (base, store) = self_hosted(dir.clone(), cfg).await?;
     let existing = count_all(&store).await?;
@@ -582,6 +593,17 @@ async fn list(n: usize, dir: PathBuf, clients: usize, rounds: usize, cfg: &Confi
         ),
         ("dept scope", "/api/orders?status=dispatched".into(), true),
     ];
+    let mix: Vec<(&str, String, bool)> = mix
+        .into_iter()
+        .map(|(name, path, dept)| {
+            let path = if count {
+                format!("{path}&count=true")
+            } else {
+                path
+            };
+            (name, path, dept)
+        })
+        .collect();
     let mix = Arc::new(mix);
     println!(
         "bench list: {n} orders, {clients} clients × {rounds} rounds of {} queries",
