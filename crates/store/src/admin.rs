@@ -128,7 +128,30 @@ impl Store {
         name: Option<&str>,
         active: Option<bool>,
     ) -> Result<()> {
-        let mut sql = Sql::new("UPDATE departments SET id = id");
+        self.rename_or_toggle("departments", "department", id.0, name, active)
+            .await
+    }
+
+    pub async fn update_category(
+        &self,
+        id: CategoryId,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<()> {
+        self.rename_or_toggle("categories", "category", id.0, name, active)
+            .await
+    }
+
+    /// `table` is one of ours, never user input.
+    async fn rename_or_toggle(
+        &self,
+        table: &str,
+        what: &str,
+        id: i64,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<()> {
+        let mut sql = Sql::new(&format!("UPDATE {table} SET id = id"));
         if let Some(n) = name {
             sql.push(", name = ")
                 .bind(bounded_text("name", n, 100, true)?);
@@ -136,10 +159,9 @@ impl Store {
         if let Some(a) = active {
             sql.push(", active = ").bind(a);
         }
-        sql.push(" WHERE id = ").bind(id.0);
-        let r = sql.query().execute(self.w()).await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("department {id}")));
+        sql.push(" WHERE id = ").bind(id);
+        if sql.query().execute(self.w()).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("{what} {id}")));
         }
         self.reload().await
     }
@@ -186,27 +208,6 @@ impl Store {
         let id = CategoryId(row.try_get("id")?);
         self.reload().await?;
         Ok(id)
-    }
-
-    pub async fn update_category(
-        &self,
-        id: CategoryId,
-        name: Option<&str>,
-        active: Option<bool>,
-    ) -> Result<()> {
-        let mut sql = Sql::new("UPDATE categories SET id = id");
-        if let Some(n) = name {
-            sql.push(", name = ")
-                .bind(bounded_text("name", n, 100, true)?);
-        }
-        if let Some(a) = active {
-            sql.push(", active = ").bind(a);
-        }
-        sql.push(" WHERE id = ").bind(id.0);
-        if sql.query().execute(self.w()).await?.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("category {id}")));
-        }
-        self.reload().await
     }
 
     /// Adds a routing rule, replacing one for the same category and district.

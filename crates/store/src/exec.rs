@@ -217,7 +217,7 @@ impl Writer {
         // would otherwise run inside whichever commit crosses the threshold
         // and stall every writer behind it; a thread of their own runs them.
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864; PRAGMA temp_store=MEMORY;",
             if sync_full { "FULL" } else { "NORMAL" }
         ))?;
         conn.set_prepared_statement_cache_capacity(256);
