@@ -148,9 +148,35 @@ impl Store {
     }
 
     fn where_clause(&self, f: &OrderFilter, now: DateTime<Utc>) -> Sql {
+        // SQLite's planner knows only the average rows per value, not that
+        // "closed" is most orders: name the one index to lead with (the most
+        // selective filter present) and hide the others behind a unary `+`.
+        // PostgreSQL keeps value histograms and chooses well on its own.
+        let present = [
+            ("phone", f.phone.is_some()),
+            ("category_id", f.category.is_some()),
+            ("main_department_id", f.department.is_some()),
+            ("district_id", f.district.is_some()),
+            ("channel", !f.channels.is_empty()),
+            ("order_type", f.order_type.is_some()),
+            ("status", !f.status.is_empty()),
+        ];
+        let lead = if f.case_number.is_some() {
+            None
+        } else {
+            present.iter().find(|(_, p)| *p).map(|(c, _)| *c)
+        };
+        let sqlite = self.backend() == crate::Backend::Sqlite;
+        let col = |name: &'static str| -> String {
+            if sqlite && lead != Some(name) {
+                format!("+{name}")
+            } else {
+                name.to_string()
+            }
+        };
         let mut sql = Sql::new(" WHERE 1=1");
         if !f.status.is_empty() {
-            sql.push(" AND status IN (");
+            sql.push(&format!(" AND {} IN (", col("status")));
             for (i, s) in f.status.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
@@ -185,10 +211,11 @@ impl Store {
             }
         }
         if let Some(d) = f.department {
-            in_list(&mut sql, "main_department_id", &self.subtree(d));
+            in_list(&mut sql, &col("main_department_id"), &self.subtree(d));
         }
         if let Some(d) = f.district {
-            sql.push(" AND district_id = ").bind(d.0);
+            sql.push(&format!(" AND {} = ", col("district_id")))
+                .bind(d.0);
         }
         if let Some(c) = f.category {
             let snap = self.snapshot();
@@ -198,13 +225,14 @@ impl Store {
                 .filter(|x| snap.categories.chain(Some(x.id)).contains(&c))
                 .map(|x| x.id.0)
                 .collect();
-            in_list(&mut sql, "category_id", &ids);
+            in_list(&mut sql, &col("category_id"), &ids);
         }
         if let Some(t) = f.order_type {
-            sql.push(" AND order_type = ").bind(t.as_str());
+            sql.push(&format!(" AND {} = ", col("order_type")))
+                .bind(t.as_str());
         }
         if !f.channels.is_empty() {
-            sql.push(" AND channel IN (");
+            sql.push(&format!(" AND {} IN (", col("channel")));
             for (i, c) in f.channels.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
@@ -227,7 +255,8 @@ impl Store {
             sql.push(" AND created_at < ").bind(t);
         }
         if let Some(p) = &f.phone {
-            sql.push(" AND phone = ").bind(p.as_str());
+            sql.push(&format!(" AND {} = ", col("phone")))
+                .bind(p.as_str());
         }
         if let Some(c) = &f.case_number {
             sql.push(" AND case_number = ").bind(c.as_str());
