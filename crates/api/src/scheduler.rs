@@ -31,6 +31,8 @@ pub async fn run(store: Store, every: Duration, mut stop: watch::Receiver<bool>)
     }
 }
 
+/// Re-reads the configuration (changes made on other nodes) and purges
+/// expired sessions and old idempotency keys.
 pub async fn refresh_config(store: Store, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
@@ -39,6 +41,9 @@ pub async fn refresh_config(store: Store, every: Duration, mut stop: watch::Rece
         }
         if let Err(e) = store.reload().await {
             tracing::warn!(error = %e, "configuration refresh failed");
+        }
+        if let Err(e) = store.purge_expired(Utc::now()).await {
+            tracing::warn!(error = %e, "purging expired sessions failed");
         }
     }
 }

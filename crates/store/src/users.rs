@@ -79,6 +79,12 @@ fn hash_password(pw: &str) -> Result<String> {
         .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))
 }
 
+/// A real hash of nothing in particular, made once.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no such user, no such password").unwrap_or_default())
+}
+
 fn verify_password(pw: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
@@ -236,8 +242,9 @@ impl Store {
         .fetch_optional(self.r())
         .await?;
         let Some(row) = row else {
-            // Spend the same time as a real check.
-            verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$8b0k3dwNh6bq3bvhUIvjEN1KUx1oAgCH9c2Ahu3dT0k");
+            // Spend the same time as a real check, so response times do not
+            // tell which usernames exist.
+            verify_password(password, dummy_hash());
             return Err(StoreError::BadCredentials);
         };
         let user = user_row(&row)?;
@@ -347,6 +354,24 @@ impl Store {
             csrf: row.try_get("csrf")?,
             expires_at,
         }))
+    }
+
+    /// Removes expired sessions and tokens, and idempotency keys older than
+    /// a day (a retry comes within minutes). Returns how many rows went.
+    pub async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64> {
+        let s = Sql::new("DELETE FROM sessions WHERE expires_at <= $1")
+            .arg(now)
+            .query()
+            .execute(self.w())
+            .await?
+            .rows_affected();
+        let k = Sql::new("DELETE FROM idempotency_keys WHERE created_at <= $1")
+            .arg(now - Duration::days(1))
+            .query()
+            .execute(self.w())
+            .await?
+            .rows_affected();
+        Ok(s + k)
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {

@@ -670,6 +670,13 @@ async fn story(store: Store) {
         .login("dh", "password-123", t1 + Duration::minutes(16))
         .await
         .is_ok());
+    // Sessions expire after 12 hours and are purged; so are old idempotency keys.
+    let purged = store
+        .purge_expired(Utc::now() + Duration::days(3))
+        .await
+        .unwrap();
+    assert!(purged >= 3, "{purged}");
+    assert!(store.session(&token, Utc::now()).await.unwrap().is_none());
     let _ = org.centre;
 }
 
