@@ -733,3 +733,247 @@ fn registration_validates_and_checks_role() {
     ));
     assert!(register(&Actor::system("open311"), case, fields(), None).is_ok());
 }
+
+/// Every command in every status: allowed exactly where the lifecycle says,
+/// and refused with `illegal_state` (or, for the suspension pair, the
+/// suspension error) everywhere else — always by an actor whose role and
+/// scope would otherwise allow it, so the state is what decides.
+#[test]
+fn state_matrix_of_every_command() {
+    use Status as S;
+    // Orders in each status, reached through the lifecycle.
+    let mut worlds: Vec<(Status, World)> = vec![];
+    let reach = |steps: usize| {
+        let mut w = World::new();
+        let plan: Vec<(Actor, Command, Option<&str>)> = vec![
+            (
+                dispatcher(),
+                Command::Dispatch {
+                    main_department_id: DISTRICT,
+                    co_department_ids: vec![],
+                    instructions: None,
+                },
+                None,
+            ),
+            (handler(DISTRICT), Command::Sign, None),
+            (
+                handler(DISTRICT),
+                Command::Reply { text: "ok".into() },
+                None,
+            ),
+            (dispatcher(), Command::AcceptReply, None),
+            (
+                actor(Role::CallbackAgent, CENTRE),
+                Command::RecordCallback {
+                    satisfaction: Satisfaction::Satisfied,
+                    note: None,
+                    reopen: false,
+                },
+                None,
+            ),
+            (dispatcher(), Command::Close, None),
+        ];
+        for (a, c, r) in plan.into_iter().take(steps) {
+            w.run(&a, c, r);
+        }
+        w
+    };
+    for (i, s) in [
+        S::Registered,
+        S::Dispatched,
+        S::Signed,
+        S::Replied,
+        S::AwaitingCallback,
+        S::CallbackDone,
+        S::Closed,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let w = reach(i);
+        assert_eq!(w.order.status, s);
+        worlds.push((s, w));
+    }
+    let mut ret = reach(2);
+    ret.run(
+        &handler(DISTRICT),
+        Command::RequestReturn,
+        Some("不属于本单位"),
+    );
+    worlds.push((S::ReturnRequested, ret));
+    let mut void = reach(0);
+    void.run(&agent(), Command::Void, Some("骚扰"));
+    worlds.push((S::Voided, void));
+    let mut merged = reach(0);
+    let target = reach(0).order;
+    let mut target = target;
+    target.id = OrderId(2);
+    merged
+        .try_run_with(
+            &agent(),
+            Command::Merge { into: OrderId(2) },
+            None,
+            Some(&target),
+        )
+        .unwrap();
+    worlds.push((S::Merged, merged));
+
+    let cb = actor(Role::CallbackAgent, CENTRE);
+    let sup = actor(Role::Supervisor, CENTRE);
+    let admin = actor(Role::DepartmentAdmin, DISTRICT);
+    // (command, actor, reason, statuses where the state allows it)
+    let table: Vec<(Command, Actor, Option<&str>, Vec<Status>)> = vec![
+        (
+            Command::AnswerOnTheSpot {
+                answer: "答".into(),
+            },
+            agent(),
+            None,
+            vec![S::Registered],
+        ),
+        (
+            Command::Dispatch {
+                main_department_id: WATER,
+                co_department_ids: vec![],
+                instructions: None,
+            },
+            dispatcher(),
+            None,
+            vec![S::Registered, S::Dispatched, S::Signed],
+        ),
+        (
+            Command::Dispatch {
+                main_department_id: STREET,
+                co_department_ids: vec![],
+                instructions: None,
+            },
+            admin.clone(),
+            None,
+            vec![S::Dispatched, S::Signed],
+        ),
+        (Command::Sign, handler(DISTRICT), None, vec![S::Dispatched]),
+        (
+            Command::RequestReturn,
+            handler(DISTRICT),
+            Some("r"),
+            vec![S::Dispatched, S::Signed],
+        ),
+        (
+            Command::ApproveReturn,
+            dispatcher(),
+            None,
+            vec![S::ReturnRequested],
+        ),
+        (
+            Command::RejectReturn,
+            dispatcher(),
+            Some("r"),
+            vec![S::ReturnRequested],
+        ),
+        (
+            Command::RequestExtension {
+                extra: WorkSpan::parse("1d").unwrap(),
+            },
+            handler(DISTRICT),
+            Some("r"),
+            vec![S::Signed],
+        ),
+        (
+            Command::Reply { text: "t".into() },
+            handler(DISTRICT),
+            None,
+            vec![S::Signed],
+        ),
+        (Command::AcceptReply, dispatcher(), None, vec![S::Replied]),
+        (
+            Command::OrderRework,
+            dispatcher(),
+            Some("r"),
+            vec![S::Replied],
+        ),
+        (
+            Command::RecordCallback {
+                satisfaction: Satisfaction::Satisfied,
+                note: None,
+                reopen: false,
+            },
+            cb.clone(),
+            None,
+            vec![S::AwaitingCallback],
+        ),
+        (
+            Command::Close,
+            dispatcher(),
+            Some("r"),
+            vec![S::AwaitingCallback, S::CallbackDone],
+        ),
+        (
+            Command::Suspend,
+            dispatcher(),
+            Some("r"),
+            vec![S::Dispatched, S::Signed, S::AwaitingCallback],
+        ),
+        (
+            Command::Supervise,
+            sup.clone(),
+            None,
+            vec![
+                S::Registered,
+                S::Dispatched,
+                S::Signed,
+                S::ReturnRequested,
+                S::Replied,
+                S::AwaitingCallback,
+                S::CallbackDone,
+            ],
+        ),
+        (
+            Command::Remind,
+            sup.clone(),
+            None,
+            vec![S::Dispatched, S::Signed, S::ReturnRequested],
+        ),
+        (Command::Void, agent(), Some("r"), vec![S::Registered]),
+        (
+            Command::Supplement {
+                patch: FieldPatch {
+                    append: Some("补".into()),
+                    ..FieldPatch::default()
+                },
+            },
+            agent(),
+            None,
+            Status::ALL
+                .iter()
+                .copied()
+                .filter(|s| !matches!(s, S::Voided | S::Merged))
+                .collect(),
+        ),
+    ];
+    for (status, w) in &worlds {
+        for (cmd, who, reason, allowed) in &table {
+            let mut probe = World {
+                cal: w.cal.clone(),
+                org: w.org.clone(),
+                now: w.now,
+                events: w.events.clone(),
+                order: w.order.clone(),
+            };
+            let r = probe.try_run(who, cmd.clone(), *reason);
+            let is_illegal = matches!(r, Err(OrderError::IllegalState { .. }));
+            if allowed.contains(status) {
+                assert!(
+                    !is_illegal,
+                    "{} should be allowed in {status}: {r:?}",
+                    cmd.name()
+                );
+            } else {
+                assert!(
+                    is_illegal,
+                    "{} should be illegal in {status}: {r:?}",
+                    cmd.name()
+                );
+            }
+        }
+    }
+}
