@@ -29,7 +29,7 @@ pub struct ApiSettings {
     pub attachments: AttachmentLimits,
     /// Open311 `jurisdiction_id` this server answers for.
     pub jurisdiction_id: String,
-    /// How often the scheduler looks for due deadline jobs; `None` disables it.
+    /// How often the scheduler looks for due deadline events; `None` disables it.
     pub scheduler_interval: Option<Duration>,
     /// How often the configuration snapshot is re-read (changes made on other nodes).
     pub config_refresh: Duration,

@@ -5,7 +5,7 @@ use rexian_store::Store;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Fires due deadline jobs every `every` until told to stop. Jobs live in the
+/// Raises due deadline events every `every` until told to stop. Deadlines live in the
 /// database, so a restart picks up where the last run left off.
 pub async fn run(store: Store, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
@@ -14,11 +14,11 @@ pub async fn run(store: Store, every: Duration, mut stop: watch::Receiver<bool>)
             _ = stop.changed() => return,
         }
         loop {
-            match store.run_due_jobs(Utc::now(), 200).await {
+            match store.run_due_deadlines(Utc::now(), 200).await {
                 Ok(run) if run.fired + run.retried >= 200 => continue,
                 Ok(run) => {
                     if run.fired > 0 {
-                        tracing::info!(fired = run.fired, retried = run.retried, "deadline jobs");
+                        tracing::info!(fired = run.fired, retried = run.retried, "deadline events");
                     }
                     break;
                 }

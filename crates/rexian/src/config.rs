@@ -26,7 +26,7 @@ pub struct Config {
     /// Mark cookies Secure (set when served over HTTPS).
     pub secure_cookies: bool,
     pub max_upload_mb: usize,
-    /// Scheduler tick for deadline jobs, in milliseconds.
+    /// Scheduler tick for deadline events, in milliseconds.
     pub scheduler_interval_ms: u64,
     pub max_connections: u32,
     /// `tracing` filter, e.g. `info,rexian_store=debug`.

@@ -422,9 +422,9 @@ async fn story(store: Store) {
         ..OrderFilter::default()
     };
     assert_eq!(store.list_orders(&f, t1).await.unwrap().items[0].id, b.id);
-    let run1 = store.run_due_jobs(t1, 100).await.unwrap();
+    let run1 = store.run_due_deadlines(t1, 100).await.unwrap();
     assert_eq!(run1.fired, 2, "{run1:?}");
-    let run2 = store.run_due_jobs(t1, 100).await.unwrap();
+    let run2 = store.run_due_deadlines(t1, 100).await.unwrap();
     assert_eq!(run2.fired, 0, "never twice");
     let b = store.order(b.id).await.unwrap();
     assert_eq!(b.overdue, vec![Clock::Sign]);

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 /// What one pass of the scheduler did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct JobRun {
+pub struct DeadlineRun {
     /// Deadline events raised (warnings and overdues).
     pub fired: usize,
     /// Orders that hit a concurrent change and stay due for the next pass.
@@ -33,7 +33,7 @@ pub struct JobRun {
 impl Store {
     /// Raises every deadline event due at `now`, for at most `limit` orders,
     /// each order in its own transaction.
-    pub async fn run_due_jobs(&self, now: DateTime<Utc>, limit: i64) -> Result<JobRun> {
+    pub async fn run_due_deadlines(&self, now: DateTime<Utc>, limit: i64) -> Result<DeadlineRun> {
         let due = Sql::new(
             "SELECT id FROM orders WHERE next_event_at <= $1 ORDER BY next_event_at LIMIT $2",
         )
@@ -42,7 +42,7 @@ impl Store {
         .query()
         .fetch_all(self.r())
         .await?;
-        let mut run = JobRun::default();
+        let mut run = DeadlineRun::default();
         for r in due {
             let id = OrderId(r.try_get("id")?);
             match self
