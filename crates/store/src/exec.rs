@@ -196,6 +196,20 @@ type Finish = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 /// Runs one body inside a savepoint of the current batch.
 type Job = Box<dyn FnOnce(&mut rusqlite::Connection) -> Finish + Send>;
 
+/// Runs one job; a body that panics is rolled back to its savepoint (its
+/// caller, whose reply channel is dropped, gets an error) and the writer
+/// carries on with the others.
+fn run_job(conn: &mut rusqlite::Connection, job: Job) -> Option<Finish> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+        Ok(f) => Some(f),
+        Err(_) => {
+            tracing::error!("a write transaction panicked; it was rolled back");
+            let _ = conn.execute_batch("ROLLBACK TO tx; RELEASE tx");
+            None
+        }
+    }
+}
+
 /// Most transactions committed together.
 const MAX_BATCH: usize = 64;
 
@@ -235,10 +249,11 @@ impl Writer {
                         drop(first);
                         continue;
                     }
-                    let mut finishers = vec![first(&mut conn)];
+                    let mut finishers: Vec<Finish> =
+                        run_job(&mut conn, first).into_iter().collect();
                     while finishers.len() < MAX_BATCH {
                         match rx.try_recv() {
-                            Ok(job) => finishers.push(job(&mut conn)),
+                            Ok(job) => finishers.extend(run_job(&mut conn, job)),
                             Err(_) => break,
                         }
                     }
@@ -289,5 +304,70 @@ impl Writer {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sqlite(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Insert(i64, bool);
+
+    impl TxBody for Insert {
+        type Out = ();
+        async fn run<E: Exec>(self, e: &mut E) -> Result<()> {
+            e.execute(&Sql::new("INSERT INTO t (v) VALUES ($1)").arg(self.0))
+                .await?;
+            if self.1 {
+                return Err(StoreError::Invalid("refused after writing".into()));
+            }
+            Ok(())
+        }
+    }
+
+    struct Panics;
+
+    impl TxBody for Panics {
+        type Out = ();
+        #[allow(clippy::panic)]
+        async fn run<E: Exec>(self, e: &mut E) -> Result<()> {
+            e.execute(&Sql::new("INSERT INTO t (v) VALUES (99)"))
+                .await?;
+            panic!("a bug in a transaction body");
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_and_panicking_bodies_roll_back_alone() {
+        let dir = std::env::temp_dir().join(format!("rexian-writer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.db");
+        let _ = std::fs::remove_file(&path);
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
+            .unwrap();
+        let w = Writer::start(path.to_str().unwrap(), false).unwrap();
+        // Sent together they share a batch: each stands or falls alone.
+        let (a, b, c, d) = tokio::join!(
+            w.run(Insert(1, false)),
+            w.run(Insert(2, true)),
+            w.run(Panics),
+            w.run(Insert(3, false)),
+        );
+        assert!(a.is_ok() && d.is_ok());
+        assert!(b.is_err() && c.is_err());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let vals: Vec<i64> = conn
+            .prepare("SELECT v FROM t ORDER BY v")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|v| v.unwrap())
+            .collect();
+        assert_eq!(vals, vec![1, 3]);
+        // The writer is still there after the panic.
+        w.run(Insert(4, false)).await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
