@@ -68,14 +68,32 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/api", routes::router())
+        .nest("/api", routes::router(&state.settings))
         .nest("/open311/v2", open311::router())
         .merge(routes::system::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn(catch_panic))
         .with_state(state)
+}
+
+/// A bug that panics in a handler answers 500 with our JSON error instead
+/// of dropping the connection.
+async fn catch_panic(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(resp) => resp,
+        Err(_) => error::ApiError::internal("a request handler panicked").into_response(),
+    }
 }
 
 /// Serves on `listener` until `shutdown` resolves, with the scheduler and the

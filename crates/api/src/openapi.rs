@@ -4,7 +4,8 @@ use crate::routes::{admin, auth, citizens, orders};
 use crate::AppState;
 use axum::routing::get;
 use axum::Router;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +24,8 @@ use utoipa::OpenApi;
         citizens::remove_tag, citizens::list_tag, citizens::export, citizens::import,
     ),
     components(schemas(crate::error::ErrorBody, orders::ActionRequest)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
     tags(
         (name = "orders", description = "工单: registration, lifecycle, history"),
         (name = "auth", description = "Sessions and tokens"),
@@ -31,6 +34,24 @@ use utoipa::OpenApi;
     )
 )]
 pub struct ApiDoc;
+
+/// Bearer tokens for API clients; the session cookie (plus `X-CSRF-Token`
+/// on writes) for browsers.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("rexian_session"))),
+        );
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new().route(

@@ -164,7 +164,9 @@ pub enum SpanUnit {
 impl WorkSpan {
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let (num, unit) = s.split_at(s.len().saturating_sub(1));
+        // Split off the last character, not the last byte: input may be any text.
+        let cut = s.char_indices().last().map(|(i, _)| i).unwrap_or(0);
+        let (num, unit) = s.split_at(cut);
         let unit = match unit {
             "m" => SpanUnit::Minutes,
             "h" => SpanUnit::Hours,
@@ -384,6 +386,9 @@ mod tests {
         assert!(WorkSpan::parse("5x").is_err());
         assert!(WorkSpan::parse("d").is_err());
         assert!(WorkSpan::parse("0m").is_err());
+        for bad in ["é", "3é", "\u{80}", "", "天d", "1天"] {
+            assert!(WorkSpan::parse(bad).is_err(), "{bad:?}");
+        }
         let mut p = DeadlinePolicy::default();
         p.rules.push(DeadlineRule {
             category_id: Some(CategoryId(7)),

@@ -40,6 +40,19 @@ impl PhoneNumber {
         if !(3..=20).contains(&digits) {
             return Err(ValueError::new("phone", "must have 3 to 20 digits"));
         }
+        // One citizen, one number: a mainland number written with the
+        // country code (+86 / 0086) is stored as dialled at home.
+        for prefix in ["+86", "0086"] {
+            if let Some(rest) = out.strip_prefix(prefix) {
+                // Mobiles are 11 digits from 1; landlines take the trunk 0.
+                if rest.len() == 11 && rest.starts_with('1') {
+                    return Ok(Self(rest.to_string()));
+                }
+                if rest.len() >= 9 {
+                    return Ok(Self(format!("0{rest}")));
+                }
+            }
+        }
         Ok(Self(out))
     }
 
@@ -189,12 +202,23 @@ mod tests {
         assert_eq!(p.masked(), "138****1234");
         assert_eq!(
             PhoneNumber::parse("+86 10 1234 5678").unwrap().as_str(),
-            "+861012345678"
+            "01012345678"
         );
         assert!(PhoneNumber::parse("12a").is_err());
         assert!(PhoneNumber::parse("12").is_err());
         assert!(PhoneNumber::parse("1+2345").is_err());
         assert_eq!(mask_phone("12345"), "1***5");
+    }
+
+    #[test]
+    fn country_code_is_one_number() {
+        let home = PhoneNumber::parse("13812341234").unwrap();
+        assert_eq!(PhoneNumber::parse("+86 138 1234 1234").unwrap(), home);
+        assert_eq!(PhoneNumber::parse("0086-13812341234").unwrap(), home);
+        assert_eq!(
+            PhoneNumber::parse("+1 415 555 0100").unwrap().as_str(),
+            "+14155550100"
+        );
     }
 
     #[test]

@@ -85,6 +85,16 @@ fn clean_addresses(list: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a
+/// leading apostrophe, so an exported name cannot become a live link.
+fn spreadsheet_safe(v: &str) -> String {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    }
+}
+
 fn like(q: &str) -> String {
     let e = q
         .replace('\\', "\\\\")
@@ -267,6 +277,7 @@ impl Store {
 
     /// Fuzzy search over phone, name and addresses.
     pub async fn search_citizens(&self, q: &str, limit: i64) -> Result<Vec<Citizen>> {
+        let q: String = q.chars().filter(|c| !c.is_control()).collect();
         let q = q.trim();
         if q.is_empty() {
             return Ok(vec![]);
@@ -348,11 +359,11 @@ impl Store {
                 .await?;
             let tags: Vec<&str> = c.tags.iter().map(|t| t.tag.as_str()).collect();
             w.write_record([
-                c.phone.as_str(),
-                c.name.as_deref().unwrap_or(""),
-                &c.addresses.join(";"),
-                &tags.join(";"),
-                c.note.as_deref().unwrap_or(""),
+                c.phone.as_str().to_string(),
+                spreadsheet_safe(c.name.as_deref().unwrap_or("")),
+                spreadsheet_safe(&c.addresses.join(";")),
+                spreadsheet_safe(&tags.join(";")),
+                spreadsheet_safe(c.note.as_deref().unwrap_or("")),
             ])
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         }

@@ -196,6 +196,25 @@ impl Store {
                 dept.name
             )));
         }
+        // Someone must stay able to administer the system.
+        let stops_being_admin = current.role == Role::Admin
+            && current.active
+            && (role_now != Role::Admin || active == Some(false));
+        if stops_being_admin {
+            let others: i64 = Sql::new(
+                "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1 AND id <> $1",
+            )
+            .arg(id.0)
+            .query()
+            .fetch_one(self.r())
+            .await?
+            .try_get("n")?;
+            if others == 0 {
+                return Err(StoreError::Invalid(
+                    "the last active administrator cannot be demoted or deactivated".into(),
+                ));
+            }
+        }
         let mut sql = Sql::new("UPDATE users SET role = ");
         sql.bind(role_now.as_str())
             .push(", department_id = ")

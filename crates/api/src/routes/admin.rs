@@ -4,9 +4,10 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{Json, Query};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, patch, put};
@@ -413,6 +414,7 @@ pub async fn put_hours(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeadlineCalc {
     /// Start (RFC 3339); default now.
     pub from: Option<DateTime<Utc>>,
@@ -440,6 +442,7 @@ pub async fn deadline_calc(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub action: Option<String>,
     pub target: Option<String>,

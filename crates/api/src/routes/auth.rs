@@ -120,9 +120,17 @@ pub async fn create_token(
     auth: Auth,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
+    let days = req.days.unwrap_or(90);
+    if !(1..=3650).contains(&days) {
+        return Err(crate::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "days must be 1 to 3650",
+        ));
+    }
     let (token, s) = state
         .store
-        .create_api_token(auth.user.id, &req.label, req.days.unwrap_or(90))
+        .create_api_token(auth.user.id, &req.label, days)
         .await?;
     Ok(axum::Json(
         json!({"token": token, "expires_at": s.expires_at}),

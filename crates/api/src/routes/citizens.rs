@@ -4,9 +4,10 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{Json, Query};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
@@ -22,7 +23,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/citizens", get(search))
         .route("/citizens/export.csv", get(export))
-        .route("/citizens/import", post(import))
+        .route(
+            "/citizens/import",
+            post(import).layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
+        )
         .route("/citizens/{phone}", get(one).put(put))
         .route("/citizens/{phone}/timeline", get(timeline))
         .route("/citizens/{phone}/tags", post(add_tag))
@@ -35,6 +39,7 @@ fn phone(p: &str) -> ApiResult<PhoneNumber> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Part of a name, phone number or address.
     pub q: String,

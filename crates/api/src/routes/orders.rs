@@ -3,11 +3,12 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::extract::{Json, Query};
 use crate::present;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -23,14 +24,18 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
-pub fn router() -> Router<AppState> {
+pub fn router(max_upload: usize) -> Router<AppState> {
     Router::new()
         .route("/orders", get(list).post(create))
         .route("/orders/{id}", get(get_one))
         .route("/orders/by-case/{case}", get(by_case))
         .route("/orders/{id}/history", get(history))
         .route("/orders/{id}/actions", post(act))
-        .route("/orders/{id}/attachments", post(upload))
+        .route(
+            "/orders/{id}/attachments",
+            // Room for the multipart framing around the largest file allowed.
+            post(upload).layer(DefaultBodyLimit::max(max_upload + 64 * 1024)),
+        )
         .route("/attachments/{id}", get(download))
         .route("/routing/suggest", get(suggest))
         .route("/stats/orders", get(stats))
@@ -91,6 +96,7 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Comma-separated statuses, e.g. `dispatched,signed`.
     pub status: Option<String>,
@@ -260,15 +266,18 @@ pub async fn history(
     ))
 }
 
-/// The body of `POST /api/orders/{id}/actions`: the command (tagged by
-/// `action`) plus optional `version` (optimistic concurrency; also `If-Match`)
-/// and `reason`.
-#[derive(Debug, ToSchema)]
+/// The body of `POST /api/orders/{id}/actions`: the command's fields (tagged
+/// by `action`) plus optional `version` (optimistic concurrency; also
+/// `If-Match`) and `reason`. The handler reads it field by field so that
+/// unknown fields are refused; this type documents it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ActionRequest {
-    #[schema(inline)]
+    #[serde(flatten)]
     pub command: Command,
+    /// The order version the caller last saw.
     pub version: Option<i64>,
+    /// Why (required for returns, rejections, rework, suspension, void).
     pub reason: Option<String>,
 }
 
@@ -279,7 +288,7 @@ pub struct ActionRequest {
 /// answer_on_the_spot. An illegal one gets `illegal_state` naming the state
 /// and the command; a stale `version` gets `conflict`.
 #[utoipa::path(post, path = "/api/orders/{id}/actions", tag = "orders", params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    request_body = Command,
+    request_body = ActionRequest,
     responses((status = 200), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
@@ -424,12 +433,14 @@ pub async fn download(
         [
             (header::CONTENT_TYPE, att.content_type.clone()),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],
         bytes,
     ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestQuery {
     pub category_id: Option<i64>,
     pub district_id: Option<i64>,

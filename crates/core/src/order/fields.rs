@@ -92,6 +92,9 @@ impl OrderFields {
         if self.custom.len() > 50 {
             return Err(ValueError::new("custom", "at most 50 custom fields"));
         }
+        if let Some(g) = self.location {
+            self.location = Some(GeoPoint::parse(g.lat, g.lng)?);
+        }
         self.call_id = opt_text("call_id", self.call_id, 100)?;
         self.external_ref = opt_text("external_ref", self.external_ref, 200)?;
         Ok(self)
@@ -148,6 +151,9 @@ impl FieldPatch {
         self.caller_name = opt_text("caller_name", self.caller_name, 100)?;
         for t in &mut self.add_tags {
             *t = bounded_text("add_tags", t, 30, true)?;
+        }
+        if let Some(g) = self.location {
+            self.location = Some(GeoPoint::parse(g.lat, g.lng)?);
         }
         Ok(self)
     }

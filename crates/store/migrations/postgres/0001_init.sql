@@ -128,6 +128,7 @@ CREATE INDEX order_departments_dept ON order_departments(department_id, order_id
 CREATE TABLE idempotency_keys (
     key TEXT NOT NULL,
     owner TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
     order_id BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (owner, key)

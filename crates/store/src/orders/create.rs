@@ -32,6 +32,8 @@ enum Created {
 
 struct Create {
     snap: Arc<Snapshot>,
+    /// Fingerprint of the request, so a key reused for another body is refused.
+    request_hash: String,
     actor: Actor,
     owner: String,
     new: NewOrder,
@@ -45,6 +47,7 @@ impl TxBody for Create {
     async fn run<E: Exec>(self, tx: &mut E) -> Result<Created> {
         let Create {
             snap,
+            request_hash,
             actor,
             owner,
             new,
@@ -52,21 +55,25 @@ impl TxBody for Create {
             now,
         } = self;
         if let Some(key) = &key {
-            let claim = Sql::new("INSERT INTO idempotency_keys (key, owner, order_id, created_at) VALUES ($1, $2, 0, $3) ON CONFLICT (owner, key) DO NOTHING")
+            let claim = Sql::new("INSERT INTO idempotency_keys (key, owner, request_hash, order_id, created_at) VALUES ($1, $2, $3, 0, $4) ON CONFLICT (owner, key) DO NOTHING")
                 .arg(key.as_str())
                 .arg(owner.as_str())
+                .arg(request_hash.as_str())
                 .arg(now);
             if tx.execute(&claim).await? == 0 {
                 let row = tx
                     .fetch_optional(
-                        &Sql::new(
-                            "SELECT order_id FROM idempotency_keys WHERE owner = $1 AND key = $2",
-                        )
-                        .arg(owner.as_str())
-                        .arg(key.as_str()),
+                        &Sql::new("SELECT order_id, request_hash FROM idempotency_keys WHERE owner = $1 AND key = $2")
+                            .arg(owner.as_str())
+                            .arg(key.as_str()),
                     )
                     .await?
                     .ok_or_else(|| StoreError::Corrupt("idempotency key vanished".into()))?;
+                if row.string("request_hash")? != request_hash {
+                    return Err(StoreError::Invalid(
+                        "this Idempotency-Key was already used for a different request".into(),
+                    ));
+                }
                 return Ok(Created::Replayed(OrderId(row.i64("order_id")?)));
             }
         }
@@ -173,9 +180,17 @@ impl Store {
                 )));
             }
         }
+        // The fingerprint covers what was asked, not a reference the channel
+        // generated for this attempt (an Open311 token, say).
+        let request_hash = {
+            let mut asked = new.clone();
+            asked.fields.external_ref = None;
+            crate::users::token_hash(&serde_json::to_string(&asked)?)
+        };
         let out = self
             .write(Create {
                 snap,
+                request_hash,
                 actor: actor.clone(),
                 owner,
                 new,

@@ -261,7 +261,13 @@ impl Store {
         if let Some(c) = &f.case_number {
             sql.push(" AND case_number = ").bind(c.as_str());
         }
-        if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let text: Option<String> = f
+            .text
+            .as_deref()
+            .map(|t| t.chars().filter(|c| !c.is_control()).collect::<String>())
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        if let Some(t) = text.as_deref() {
             let escaped = t
                 .to_lowercase()
                 .replace('\\', "\\\\")
@@ -289,7 +295,8 @@ impl Store {
     /// Newest first, `per_page` ≤ 200.
     pub async fn list_orders(&self, f: &OrderFilter, now: DateTime<Utc>) -> Result<ListPage> {
         let per_page = f.per_page.clamp(1, 200);
-        let page = f.page.max(1);
+        // Deep pages are refused rather than overflowing the offset.
+        let page = f.page.clamp(1, 100_000);
         let w = self.where_clause(f, now);
         let mut list = Sql::new("SELECT id, version, data FROM orders");
         list.text.push_str(&w.text);
