@@ -8,7 +8,7 @@ mod extract;
 mod metrics;
 pub mod open311;
 mod openapi;
-mod present;
+pub mod present;
 mod routes;
 mod scheduler;
 

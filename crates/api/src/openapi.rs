@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi};
         citizens::search, citizens::one, citizens::put, citizens::timeline, citizens::add_tag,
         citizens::remove_tag, citizens::list_tag, citizens::export, citizens::import,
     ),
-    components(schemas(crate::error::ErrorBody, orders::ActionRequest)),
+    components(schemas(crate::error::ErrorBody, orders::ActionRequest, orders::NewOrderBody, crate::present::OrderView, crate::present::OrderPage)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
     tags(

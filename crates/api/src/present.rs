@@ -14,7 +14,7 @@ use rexian_core::values::mask_phone;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// Masks a name to its first character: 张先生 → 张**.
 fn mask_name(n: &str) -> String {
@@ -77,15 +77,50 @@ pub async fn order_detail(
     Ok(render(state, o, viewer.is_centre()))
 }
 
+/// Light of each clock now; null when the clock is stopped, paused or not
+/// started.
+#[derive(Serialize, ToSchema)]
+pub struct Lights {
+    sign: Option<Light>,
+    reply: Option<Light>,
+    callback: Option<Light>,
+}
+
 /// What the API adds to an order: lights for now, labels and names.
-#[derive(Serialize)]
-struct Extras {
-    lights: BTreeMap<&'static str, Option<Light>>,
+#[derive(Serialize, ToSchema)]
+pub struct Extras {
+    lights: Lights,
+    /// The worst of `lights`.
     light: Option<Light>,
+    /// The status in Chinese (待签收 …).
     status_label: &'static str,
     main_department_name: Option<String>,
     district_name: Option<String>,
     category_name: Option<String>,
+}
+
+/// An order as the API returns it (documentation of the rendered JSON).
+/// For department staff `caller.phone` and `caller.name` are masked; for
+/// confidential orders outside the centre they are null and `caller.hidden`
+/// is true.
+#[derive(Serialize, ToSchema)]
+pub struct OrderView {
+    #[serde(flatten)]
+    order: WorkOrder,
+    #[serde(flatten)]
+    extras: Extras,
+}
+
+/// A page of orders, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct OrderPage {
+    items: Vec<OrderView>,
+    page: i64,
+    per_page: i64,
+    has_more: bool,
+    /// Only with `count=true`; at most 1000.
+    total: Option<i64>,
+    total_capped: bool,
 }
 
 #[derive(Serialize)]
@@ -103,10 +138,11 @@ fn render(state: &AppState, o: &WorkOrder, show_reporter: bool) -> Box<RawValue>
     let out = Rendered {
         order: o,
         extras: Extras {
-            lights: Clock::ALL
-                .iter()
-                .map(|c| (c.as_str(), o.clock_light(*c, now)))
-                .collect(),
+            lights: Lights {
+                sign: o.clock_light(Clock::Sign, now),
+                reply: o.clock_light(Clock::Reply, now),
+                callback: o.clock_light(Clock::Callback, now),
+            },
             light: o.light(now),
             status_label: o.status.label_zh(),
             main_department_name: name(o.main_department),

@@ -61,12 +61,22 @@ async fn load_visible(state: &AppState, auth: &Auth, id: i64) -> ApiResult<WorkO
     }
 }
 
+/// The body of `POST /api/orders` (documentation of `rexian_store::NewOrder`).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct NewOrderBody {
+    #[serde(flatten)]
+    fields: rexian_core::order::OrderFields,
+    /// Answered on the spot (直接办结): the order is closed at once.
+    answer: Option<String>,
+}
+
 /// Registers a work order. With an `Idempotency-Key` header, a retried
 /// request returns the first order (200) instead of creating another (201).
 #[utoipa::path(post, path = "/api/orders", tag = "orders",
-    request_body(content = Object, description = "Order fields (channel, order_type, category_id, urgency, title, content, caller{phone,name,email,anonymous,confidential}, address, district_id, street_id, location{lat,lng}, tags, custom, call_id) and optional `answer` to close on the spot"),
+    request_body = NewOrderBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    responses((status = 201, description = "Created"), (status = 200, description = "Replayed"), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, description = "Created", body = present::OrderView), (status = 200, description = "Replayed", body = present::OrderView), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -202,7 +212,7 @@ fn filter_from(state: &AppState, q: ListQuery, auth: &Auth) -> ApiResult<OrderFi
 
 /// Lists orders newest first. Department staff see only their subtree's orders.
 #[utoipa::path(get, path = "/api/orders", tag = "orders", params(ListQuery),
-    responses((status = 200, description = "{items, page, per_page, has_more, total (with count=true), total_capped}"), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = present::OrderPage), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -226,7 +236,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/orders/{id}", tag = "orders", params(("id" = i64, Path)),
-    responses((status = 200), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = present::OrderView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     auth: Auth,
@@ -236,7 +246,7 @@ pub async fn get_one(
     Ok(axum::Json(present::order_detail(&state, &o, &auth).await?))
 }
 
-#[utoipa::path(get, path = "/api/orders/by-case/{case}", tag = "orders", params(("case" = String, Path)), responses((status = 200), (status = 404)))]
+#[utoipa::path(get, path = "/api/orders/by-case/{case}", tag = "orders", params(("case" = String, Path)), responses((status = 200, body = present::OrderView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn by_case(
     State(state): State<AppState>,
     auth: Auth,
@@ -253,7 +263,7 @@ pub async fn by_case(
 }
 
 /// Every event of the order, oldest first (actor, time, reason, payload).
-#[utoipa::path(get, path = "/api/orders/{id}/history", tag = "orders", params(("id" = i64, Path)), responses((status = 200)))]
+#[utoipa::path(get, path = "/api/orders/{id}/history", tag = "orders", params(("id" = i64, Path)), responses((status = 200, body = Vec<rexian_core::order::Event>)))]
 pub async fn history(
     State(state): State<AppState>,
     auth: Auth,
@@ -289,7 +299,7 @@ pub struct ActionRequest {
 /// and the command; a stale `version` gets `conflict`.
 #[utoipa::path(post, path = "/api/orders/{id}/actions", tag = "orders", params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
     request_body = ActionRequest,
-    responses((status = 200), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = present::OrderView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
     auth: Auth,
