@@ -66,6 +66,22 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Records an administrative action of the caller in the audit log.
+    pub async fn audit(
+        &self,
+        auth: &auth::Auth,
+        action: &str,
+        target: &str,
+        detail: Option<&str>,
+    ) -> error::ApiResult<()> {
+        Ok(self
+            .store
+            .audit(&auth.actor(), action, target, detail)
+            .await?)
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", routes::router(&state.settings))

@@ -66,9 +66,8 @@ pub async fn create_department(
     admin(&auth)?;
     let id = state.store.create_department(&input).await?;
     state
-        .store
         .audit(
-            &auth.actor(),
+            &auth,
             "department_created",
             &format!("department:{id}"),
             Some(&input.name),
@@ -99,9 +98,8 @@ pub async fn update_department(
         .update_department(DepartmentId(id), u.name.as_deref(), u.active)
         .await?;
     state
-        .store
         .audit(
-            &auth.actor(),
+            &auth,
             "department_updated",
             &format!("department:{id}"),
             None,
@@ -129,9 +127,8 @@ pub async fn create_user(
     admin(&auth)?;
     let u = state.store.create_user(&input).await?;
     state
-        .store
         .audit(
-            &auth.actor(),
+            &auth,
             "user_created",
             &format!("user:{}", u.id),
             Some(u.role.as_str()),
@@ -201,9 +198,8 @@ pub async fn create_category(
     admin(&auth)?;
     let id = state.store.create_category(&input).await?;
     state
-        .store
         .audit(
-            &auth.actor(),
+            &auth,
             "category_created",
             &format!("category:{id}"),
             Some(&input.name),
@@ -263,9 +259,8 @@ pub async fn create_routing_rule(
         )
         .await?;
     state
-        .store
         .audit(
-            &auth.actor(),
+            &auth,
             "routing_rule_set",
             &format!("routing_rule:{}", rule.id),
             None,
@@ -283,9 +278,8 @@ pub async fn delete_routing_rule(
     admin(&auth)?;
     state.store.delete_routing_rule(id).await?;
     state
-        .store
         .audit(
-            &auth.actor(),
+            &auth,
             "routing_rule_deleted",
             &format!("routing_rule:{id}"),
             None,
@@ -321,13 +315,7 @@ pub async fn put_deadline_rules(
         .replace_deadline_rules(&d.rules, d.yellow_percent)
         .await?;
     state
-        .store
-        .audit(
-            &auth.actor(),
-            "deadline_rules_replaced",
-            "deadline_rules",
-            None,
-        )
+        .audit(&auth, "deadline_rules_replaced", "deadline_rules", None)
         .await?;
     Ok(deadline_rules(State(state), auth).await)
 }
@@ -377,9 +365,8 @@ pub async fn put_calendar_year(
         ));
     }
     state
-        .store
         .audit(
-            &auth.actor(),
+            &auth,
             "calendar_year_loaded",
             &format!("calendar:{year}"),
             None,
