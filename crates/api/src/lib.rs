@@ -11,6 +11,7 @@ mod openapi;
 pub mod present;
 mod routes;
 mod scheduler;
+mod serve;
 
 use auth::SessionCache;
 use axum::Router;
@@ -33,6 +34,8 @@ pub struct ApiSettings {
     pub scheduler_interval: Option<Duration>,
     /// How often the configuration snapshot is re-read (changes made on other nodes).
     pub config_refresh: Duration,
+    /// A connection must send its request head within this time.
+    pub header_timeout: Duration,
 }
 
 impl Default for ApiSettings {
@@ -43,6 +46,7 @@ impl Default for ApiSettings {
             jurisdiction_id: "rexian.demo".into(),
             scheduler_interval: Some(Duration::from_secs(1)),
             config_refresh: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -133,10 +137,9 @@ pub async fn launch_with_listener(
         state.settings.config_refresh,
         stop_rx,
     )));
+    let header_timeout = state.settings.header_timeout;
     let app = router(state);
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = serve::serve(listener, app, header_timeout, shutdown).await;
     let _ = stop_tx.send(true);
     for b in background {
         let _ = b.await;

@@ -208,3 +208,31 @@ async fn uploads_up_to_the_configured_limit_and_a_documented_api() {
         "{command}"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // The test server allows one second for the request head.
+    let mut buf = vec![0u8; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), slow.read(&mut buf)).await;
+    match read {
+        Ok(Ok(0)) | Ok(Err(_)) => {}
+        Ok(Ok(n)) => assert!(
+            String::from_utf8_lossy(&buf[..n]).contains("408"),
+            "{}",
+            String::from_utf8_lossy(&buf[..n])
+        ),
+        Err(_) => panic!("the connection was still open after 10 s"),
+    }
+    // Everyone else is served as before.
+    assert_eq!(
+        reqwest::get(app.url("/healthz")).await.unwrap().status(),
+        200
+    );
+}

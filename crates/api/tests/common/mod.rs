@@ -141,6 +141,7 @@ pub async fn spawn_app_with(db_url: Option<String>) -> TestApp {
     let settings = ApiSettings {
         scheduler_interval: None,
         jurisdiction_id: "test.rexian".into(),
+        header_timeout: std::time::Duration::from_secs(1),
         ..ApiSettings::default()
     };
     let state = AppState::new(store.clone(), settings);
