@@ -236,29 +236,35 @@ pub struct DeadlinePolicy {
     pub yellow_percent: u8,
 }
 
+const fn span(amount: i64, unit: SpanUnit) -> WorkSpan {
+    WorkSpan { amount, unit }
+}
+
+/// The catch-all of the defaults (SPEC §4): sign 30 min, reply 5 working
+/// days, callback 2; also what applies if a store holds no rule at all.
+const CATCH_ALL: (WorkSpan, WorkSpan, WorkSpan) = (
+    span(30, SpanUnit::Minutes),
+    span(5, SpanUnit::Days),
+    span(2, SpanUnit::Days),
+);
+
 impl Default for DeadlinePolicy {
     fn default() -> Self {
-        let span = |s: &str| {
-            WorkSpan::parse(s).unwrap_or(WorkSpan {
-                amount: 1,
-                unit: SpanUnit::Days,
-            })
-        };
         Self {
             rules: vec![
                 DeadlineRule {
                     category_id: None,
                     urgency: None,
-                    sign: span("30m"),
-                    reply: span("5d"),
-                    callback: span("2d"),
+                    sign: CATCH_ALL.0,
+                    reply: CATCH_ALL.1,
+                    callback: CATCH_ALL.2,
                 },
                 DeadlineRule {
                     category_id: None,
                     urgency: Some(Urgency::Urgent),
-                    sign: span("30m"),
-                    reply: span("2h"),
-                    callback: span("1d"),
+                    sign: span(30, SpanUnit::Minutes),
+                    reply: span(2, SpanUnit::Hours),
+                    callback: span(1, SpanUnit::Days),
                 },
             ],
             yellow_percent: 80,
@@ -286,30 +292,12 @@ impl DeadlinePolicy {
         let rule = hit
             .or_else(|| find(None, Some(urgency)))
             .or_else(|| find(None, None));
-        let fallback = DeadlinePolicy::default();
-        let r = rule.or(fallback.rules.first());
-        match r {
-            Some(r) => DeadlineSpec {
-                sign: r.sign,
-                reply: r.reply,
-                callback: r.callback,
-                yellow_percent: self.yellow_percent,
-            },
-            None => DeadlineSpec {
-                sign: WorkSpan {
-                    amount: 30,
-                    unit: SpanUnit::Minutes,
-                },
-                reply: WorkSpan {
-                    amount: 5,
-                    unit: SpanUnit::Days,
-                },
-                callback: WorkSpan {
-                    amount: 2,
-                    unit: SpanUnit::Days,
-                },
-                yellow_percent: self.yellow_percent,
-            },
+        let (sign, reply, callback) = rule.map_or(CATCH_ALL, |r| (r.sign, r.reply, r.callback));
+        DeadlineSpec {
+            sign,
+            reply,
+            callback,
+            yellow_percent: self.yellow_percent,
         }
     }
 }

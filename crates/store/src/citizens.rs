@@ -45,8 +45,6 @@ pub struct TimelineEntry {
     pub summary: Option<String>,
 }
 
-pub type Contact = TimelineEntry;
-
 pub(crate) async fn add_address<E: Exec>(tx: &mut E, phone: &str, addr: &str) -> Result<()> {
     let row = tx
         .fetch_optional(&Sql::new("SELECT addresses FROM citizens WHERE phone = $1").arg(phone))

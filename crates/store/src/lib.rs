@@ -20,7 +20,7 @@ mod users;
 pub use admin::{CategoryInput, DepartmentInput};
 pub use attachments::{Attachment, AttachmentLimits};
 pub use audit::AuditEntry;
-pub use citizens::{Citizen, CitizenTagEntry, Contact, TimelineEntry};
+pub use citizens::{Citizen, CitizenTagEntry, TimelineEntry};
 pub use deadlines::DeadlineRun;
 pub use error::{Result, StoreError};
 pub use orders::{HistoryEntry, ListPage, NewOrder, OrderFilter, OrderStats};
